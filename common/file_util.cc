@@ -1,0 +1,316 @@
+#include "common/file_util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/unique_fd.h"
+
+namespace helix {
+namespace {
+
+// Splits "/a/b/c" into "/a/b" and "c"; a bare name lives in ".".
+std::pair<std::string, std::string> SplitPath(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) {
+    return {".", path};
+  }
+  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
+}
+
+std::string RandomSuffix() {
+  unsigned char bytes[6] = {};
+  // getrandom only fails before the pool is seeded or on EINTR; the name only
+  // needs to be unlikely to collide, and O_EXCL catches the rest.
+  if (getrandom(bytes, sizeof bytes, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof bytes)) {
+    uint64_t fallback = static_cast<uint64_t>(getpid()) ^ reinterpret_cast<uintptr_t>(&bytes);
+    std::copy_n(reinterpret_cast<unsigned char*>(&fallback), sizeof bytes, bytes);
+  }
+  std::string hex;
+  for (unsigned char b : bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    hex += kDigits[b >> 4];
+    hex += kDigits[b & 15];
+  }
+  return hex;
+}
+
+Status WriteAll(int fd, const std::string& data, const std::string& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return SysError("write " + path);
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Ok();
+}
+
+// The entry names of the directory open as `fd`, which stays open: readdir
+// reads through a duplicate, since fdopendir takes over what it is given.
+Result<std::vector<std::string>> NamesIn(int fd, const std::string& path) {
+  int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) {
+    return SysError("list " + path);
+  }
+  DIR* d = ::fdopendir(dup);
+  if (d == nullptr) {
+    int err = errno;
+    ::close(dup);
+    return SysError("list " + path, err);
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") {
+      names.push_back(std::move(name));
+    }
+  }
+  int err = errno;
+  ::closedir(d);
+  if (err != 0) {
+    return SysError("list " + path, err);
+  }
+  return names;
+}
+
+bool OnOtherMount(const struct statx& a, const struct statx& b) {
+  return a.stx_dev_major != b.stx_dev_major || a.stx_dev_minor != b.stx_dev_minor ||
+         ((a.stx_mask & b.stx_mask & STATX_MNT_ID) != 0 && a.stx_mnt_id != b.stx_mnt_id);
+}
+
+// Empties the directory open as `dir` (whose path is `path`, for messages).
+// Directories below are entered only through openat(O_NOFOLLOW), so a
+// symlink is removed as a link and never followed; one on another mount
+// (different st_dev or mount id than the tree's root) stops everything.
+Status RemoveContents(int dir, const std::string& path, const struct statx& root) {
+  auto names = NamesIn(dir, path);
+  if (!names) {
+    return names.error();
+  }
+  for (const std::string& name : *names) {
+    std::string child = JoinPath(path, name);
+    struct stat st;
+    if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+      if (errno == ENOENT) {
+        continue;  // someone else removed it: fine for rm -rf
+      }
+      return SysError("stat " + child);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      if (::unlinkat(dir, name.c_str(), 0) < 0 && errno != ENOENT) {
+        return SysError("remove " + child);
+      }
+      continue;
+    }
+    UniqueFd sub(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub.valid()) {
+      return SysError("open " + child);
+    }
+    // Checked on the opened descriptor, so a rename in between cannot slip
+    // another filesystem in. A bind mount of the same filesystem keeps
+    // st_dev, which is why the mount id is compared too.
+    struct statx sx;
+    if (::statx(sub.get(), "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0) {
+      return SysError("stat " + child);
+    }
+    if (OnOtherMount(sx, root)) {
+      return SysError("remove " + child, EBUSY);
+    }
+    HELIX_TRY(RemoveContents(sub.get(), child, root));
+    if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT) {
+      return SysError("remove " + child);
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Status AtomicWriteFile(const std::string& path, const std::string& data, mode_t mode) {
+  auto [dir, base] = SplitPath(path);
+  if (base.empty()) {
+    return InvalidArgument("write " + path + ": not a file name");
+  }
+  std::string tmp = JoinPath(dir, "." + base + ".tmp-" + RandomSuffix());
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (!fd.valid()) {
+    return SysError("write " + path);  // the temporary name would only confuse
+  }
+  Status st = WriteAll(fd.get(), data, path);
+  if (st.ok() && ::fsync(fd.get()) < 0) {
+    st = SysError("fsync " + path);
+  }
+  if (st.ok() && ::close(fd.Release()) < 0) {
+    st = SysError("write " + path);  // NFS and friends report write errors here
+  }
+  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) < 0) {
+    st = SysError("rename " + tmp + " to " + path);
+  }
+  if (!st.ok()) {
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  return FsyncDir(dir);
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return SysError("open " + path);
+  }
+  std::string data;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return SysError("read " + path);
+    }
+    if (n == 0) {
+      return data;
+    }
+    data.append(buf, static_cast<size_t>(n));
+  }
+}
+
+Status FsyncDir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return SysError("open " + dir);
+  }
+  if (::fsync(fd.get()) < 0) {
+    return SysError("fsync " + dir);
+  }
+  return Ok();
+}
+
+Status MakeDirs(const std::string& path, mode_t mode) {
+  if (path.empty()) {
+    return InvalidArgument("mkdir: empty path");
+  }
+  // Create each prefix in turn; "/a//b/" is the same as "/a/b".
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    std::string prefix = path.substr(0, pos);
+    if (prefix.empty() || prefix.back() == '/') {
+      continue;
+    }
+    if (::mkdir(prefix.c_str(), mode) == 0) {
+      continue;
+    }
+    int err = errno;
+    struct stat st;
+    if (err == EEXIST && ::stat(prefix.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) {
+        return SysError("mkdir " + prefix, ENOTDIR);
+      }
+      continue;
+    }
+    return SysError("mkdir " + prefix, err);
+  }
+  return Ok();
+}
+
+Status RemoveTree(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) < 0) {
+    if (errno == ENOENT) {
+      return Ok();  // rm -rf: already gone is success
+    }
+    return SysError("stat " + path);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    if (::unlink(path.c_str()) < 0 && errno != ENOENT) {
+      return SysError("remove " + path);
+    }
+    return Ok();
+  }
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) {
+    return SysError("open " + path);
+  }
+  struct statx root;
+  struct statx parent;
+  if (::statx(fd.get(), "", AT_EMPTY_PATH, STATX_MNT_ID, &root) < 0 ||
+      ::statx(fd.get(), "..", AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &parent) < 0) {
+    return SysError("stat " + path);
+  }
+  // `path` itself mounted on (a volume still mounted where it is being
+  // removed): emptying it would wipe the mounted filesystem.
+  if (OnOtherMount(root, parent)) {
+    return SysError("remove " + path, EBUSY);
+  }
+  HELIX_TRY(RemoveContents(fd.get(), path, root));
+  fd.Reset();
+  if (::rmdir(path.c_str()) < 0 && errno != ENOENT) {
+    return SysError("remove " + path);
+  }
+  return Ok();
+}
+
+Result<std::vector<std::string>> ListDir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return SysError("list " + dir);
+  }
+  auto names = NamesIn(fd.get(), dir);
+  if (names) {
+    // Sorted so that callers and logs see the same order on every run.
+    std::sort(names->begin(), names->end());
+  }
+  return names;
+}
+
+Result<uint64_t> FreeBytes(const std::string& path) {
+  struct statvfs vfs;
+  if (::statvfs(path.c_str(), &vfs) < 0) {
+    return SysError("statvfs " + path);
+  }
+  return static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+}
+
+Result<FileId> IdOf(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) < 0) {
+    return SysError("stat " + path);
+  }
+  return FileId{st.st_dev, st.st_ino};
+}
+
+std::string JoinPath(const std::string& a, const std::string& b) {
+  if (a.empty()) {
+    return b;
+  }
+  if (b.empty()) {
+    return a;
+  }
+  size_t end = a.find_last_not_of('/');
+  std::string joined = end == std::string::npos ? "" : a.substr(0, end + 1);
+  size_t start = b.find_first_not_of('/');
+  joined += '/';
+  if (start != std::string::npos) {
+    joined += b.substr(start);
+  }
+  return joined;
+}
+
+}  // namespace helix

@@ -1,0 +1,46 @@
+// Small filesystem helpers whose failures name the path they touched.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace helix {
+
+// Writes `data` to `path` so that a crash at any moment leaves either the old
+// file or the new one: write a temporary file beside it, fsync, rename over
+// `path`, fsync the directory.
+Status AtomicWriteFile(const std::string& path, const std::string& data, mode_t mode = 0644);
+
+Result<std::string> ReadFile(const std::string& path);
+
+// fsync on a directory, so a rename or unlink inside it is durable.
+Status FsyncDir(const std::string& dir);
+
+// mkdir -p; existing directories are fine.
+Status MakeDirs(const std::string& path, mode_t mode = 0755);
+
+// rm -rf that never crosses into another filesystem: a mount point found
+// inside `path` makes it fail with EBUSY rather than delete what is mounted.
+Status RemoveTree(const std::string& path);
+
+// Names of the entries of `dir` ("." and ".." left out).
+Result<std::vector<std::string>> ListDir(const std::string& dir);
+
+// Bytes free for an unprivileged writer on the filesystem holding `path`.
+Result<uint64_t> FreeBytes(const std::string& path);
+
+struct FileId {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  bool operator==(const FileId&) const = default;
+};
+Result<FileId> IdOf(const std::string& path);
+
+std::string JoinPath(const std::string& a, const std::string& b);
+
+}  // namespace helix
