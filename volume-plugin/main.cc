@@ -1,0 +1,188 @@
+// helixvol: parse settings, build the objects, serve. Everything else lives
+// in helixvol_lib, which the tests link too.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/log.h"
+#include "common/plugin_server.h"
+#include "common/settings.h"
+#include "volume-plugin/driver_api.h"
+#include "volume-plugin/formatter.h"
+#include "volume-plugin/loop_devices.h"
+#include "volume-plugin/mounter.h"
+#include "volume-plugin/volume_manager.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: helixvol COMMAND [OPTIONS]
+
+Docker volume plugin: each volume is its own ext4 filesystem in a sparse
+image file on a loop device.
+
+commands:
+  serve      serve the volume plugin protocol
+               --socket PATH      default /run/docker/plugins/helixvol.sock
+               --state-dir DIR    the pool lives in DIR/volumes
+                                  (default /var/lib/helixvol)
+               --mount-root DIR   where filesystems are mounted
+                                  (default <state-dir>/mounts; a managed
+                                  plugin passes its propagated mount)
+  release NAME [--id ID] [--socket PATH]
+             drop a mount reference whose container is gone (all of the
+             volume's references without --id), unmounting at zero
+  help       print this text
+
+settings (environment): DEFAULT_SIZE (20G), MAX_SIZE (1T), POOL_RESERVE (1G),
+MOUNT_TIMEOUT seconds (25), LOG_LEVEL (info). See docs/helixvol.md.
+)";
+
+constexpr const char* kDefaultSocket = "/run/docker/plugins/helixvol.sock";
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "helixvol: %s\n", message.c_str());
+  return 1;
+}
+
+// Reads "--flag value" pairs; anything else is an error naming it.
+bool ParseFlags(const std::vector<std::string>& args, size_t from,
+                std::map<std::string, std::string>& flags, std::vector<std::string>& positional,
+                std::string& error) {
+  for (size_t i = from; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("--", 0) == 0) {
+      if (!flags.count(a)) {
+        error = "unknown flag \"" + a + "\"";
+        return false;
+      }
+      if (i + 1 >= args.size()) {
+        error = "flag " + a + " needs a value";
+        return false;
+      }
+      flags[a] = args[++i];
+    } else {
+      positional.push_back(a);
+    }
+  }
+  return true;
+}
+
+int Serve(const std::map<std::string, std::string>& flags) {
+  auto env = helix::Environment::FromProcess();
+  auto level = env.String("LOG_LEVEL", "info");
+  if (!level.ok()) return Fail(level.error().message());
+  if (auto s = helix::InitLogging(*level); !s.ok()) return Fail(s.error().message());
+
+  helix::vol::ManagerConfig config;
+  config.state_dir = flags.at("--state-dir");
+  config.mount_root =
+      flags.at("--mount-root").empty() ? config.state_dir + "/mounts" : flags.at("--mount-root");
+  auto default_size = env.Size("DEFAULT_SIZE", "20G");
+  auto max_size = env.Size("MAX_SIZE", "1T");
+  auto reserve = env.Size("POOL_RESERVE", "1G");
+  auto mount_timeout = env.Unsigned("MOUNT_TIMEOUT", 25);
+  for (const auto* r : {&default_size, &max_size, &reserve}) {
+    if (!r->ok()) return Fail(r->error().message());
+  }
+  if (!mount_timeout.ok()) return Fail(mount_timeout.error().message());
+  if (*default_size > *max_size) {
+    return Fail("setting DEFAULT_SIZE=" + *env.Get("DEFAULT_SIZE") + " is larger than MAX_SIZE");
+  }
+  config.default_size = *default_size;
+  config.max_size = *max_size;
+  config.pool_reserve = *reserve;
+  config.mount_timeout = std::chrono::seconds(*mount_timeout);
+
+  // Signals are taken by one thread with sigwait; block them everywhere else
+  // before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  helix::vol::KernelLoopDevices loops;
+  helix::vol::KernelMounter mounter;
+  helix::vol::Ext4Formatter formatter;
+  helix::vol::VolumeManager manager(config, loops, mounter, formatter);
+  helix::PluginServer server({flags.at("--socket"), {"VolumeDriver"}});
+  helix::vol::RegisterVolumeDriver(server, manager);
+
+  // Listen before recovering: dockerd gives a starting plugin only seconds to
+  // answer, and requests wait for SetReady() rather than see half the volumes.
+  if (auto s = server.Listen(); !s.ok()) return Fail(s.error().message());
+  std::thread serving([&server] { server.Serve(); });
+  std::thread stopper([&server, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("signal {}: stopping", sig);
+    server.Stop();
+  });
+  spdlog::info("listening on {}; state in {}, mounts in {}", flags.at("--socket"), config.state_dir,
+               config.mount_root);
+  if (auto s = manager.Recover(); !s.ok()) {
+    spdlog::critical("recovery failed: {}", s.error().message());
+    server.Stop();
+    serving.join();
+    stopper.detach();
+    return 1;
+  }
+  server.SetReady();
+  serving.join();
+  // Serve returned because of a signal (the stopper is done) or an error.
+  pthread_kill(stopper.native_handle(), SIGTERM);
+  stopper.join();
+  spdlog::info("stopped");
+  return 0;
+}
+
+int Release(const std::map<std::string, std::string>& flags,
+            const std::vector<std::string>& positional) {
+  if (positional.size() != 1) {
+    return Fail("release takes one volume name, see helixvol help");
+  }
+  nlohmann::json req = {{"Name", positional[0]}};
+  if (!flags.at("--id").empty()) req["ID"] = flags.at("--id");
+  auto answer = helix::CallPlugin(flags.at("--socket"), "/Helixvol.Release", req);
+  if (!answer.ok()) return Fail(answer.error().message());
+  for (const auto& id : answer->value("Released", nlohmann::json::array())) {
+    std::printf("released %s\n", id.get<std::string>().c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  if (args.size() < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  const std::string& command = args[1];
+  if (command == "help" || command == "--help" || command == "-h") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  std::map<std::string, std::string> flags = {{"--socket", kDefaultSocket}};
+  if (command == "serve") {
+    flags["--state-dir"] = "/var/lib/helixvol";
+    flags["--mount-root"] = "";
+  } else if (command == "release") {
+    flags["--id"] = "";
+  } else {
+    return Fail("unknown command \"" + command + "\", see helixvol help");
+  }
+  std::vector<std::string> positional;
+  std::string error;
+  if (!ParseFlags(args, 2, flags, positional, error)) return Fail(error);
+  if (command == "serve") {
+    if (!positional.empty()) return Fail("serve takes no arguments, got \"" + positional[0] + "\"");
+    return Serve(flags);
+  }
+  return Release(flags, positional);
+}

@@ -1,0 +1,273 @@
+#include "volume-plugin/volume_manager.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "common/file_util.h"
+#include "common/log.h"
+#include "common/quote.h"
+#include "common/size.h"
+#include "common/unique_fd.h"
+
+namespace helix::vol {
+namespace {
+
+std::string RandomHex(size_t n) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out += kHex[rng() % 16];
+  }
+  return out;
+}
+
+// Removes a half-made volume directory unless released: whatever step of a
+// create fails, nothing is left behind.
+class DirGuard {
+ public:
+  explicit DirGuard(std::string dir) : dir_(std::move(dir)) {}
+  ~DirGuard() {
+    if (!dir_.empty()) {
+      if (auto s = RemoveTree(dir_); !s.ok()) {
+        spdlog::warn("clean up {}: {}", dir_, s.error().message());
+      }
+    }
+  }
+  void Release() { dir_.clear(); }
+
+ private:
+  std::string dir_;
+};
+
+Status MakeSparseFile(const std::string& path, uint64_t size) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd.valid()) {
+    return SysError("create " + path);
+  }
+  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
+    return SysError("size " + path + " to " + FormatSize(size));
+  }
+  if (::fsync(fd.get()) != 0) {
+    return SysError("fsync " + path);
+  }
+  return Ok();
+}
+
+}  // namespace
+
+VolumeManager::VolumeManager(ManagerConfig config, LoopDevices& loops, Mounter& mounter,
+                             Formatter& formatter)
+    : config_(std::move(config)), loops_(loops), mounter_(mounter), formatter_(formatter) {}
+
+std::string VolumeManager::PoolDir() const { return JoinPath(config_.state_dir, "volumes"); }
+std::string VolumeManager::VolumeDir(const std::string& name) const {
+  return JoinPath(PoolDir(), name);
+}
+std::string VolumeManager::ImagePath(const std::string& name) const {
+  return JoinPath(VolumeDir(name), "disk.img");
+}
+std::string VolumeManager::MountTarget(const std::string& name) const {
+  return JoinPath(config_.mount_root, name);
+}
+
+Result<VolumeManager::VolumePtr> VolumeManager::Find(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = volumes_.find(name);
+  if (it == volumes_.end()) {
+    return NotFound("volume " + Quote(name) + " not found");
+  }
+  return it->second;
+}
+
+Status VolumeManager::SaveMeta(Volume& v, const VolumeMeta& meta) {
+  HELIX_TRY(AtomicWriteFile(JoinPath(VolumeDir(meta.name), "meta.json"), MetaToJson(meta)));
+  std::lock_guard lock(v.state_mu);
+  v.meta = meta;
+  return Ok();
+}
+
+Status VolumeManager::Create(const std::string& name,
+                             const std::map<std::string, std::string>& opts) {
+  HELIX_TRY(ValidateName(name));
+  auto options = ParseCreateOptions(opts, {config_.default_size, config_.max_size});
+  if (!options.ok()) {
+    return options.error();
+  }
+  {
+    std::unique_lock lock(mu_);
+    // A second Create of the same name (a retry) waits for the first.
+    creating_cv_.wait(lock, [&] { return !creating_.count(name); });
+    if (auto it = volumes_.find(name); it != volumes_.end()) {
+      std::lock_guard state(it->second->state_mu);
+      if (it->second->meta.options == options->given) {
+        return Ok();
+      }
+      return AlreadyExists("create volume " + Quote(name) + ": volume " + Quote(name) +
+                           " already exists with other options; remove it first");
+    }
+    creating_.insert(name);
+  }
+  Status s = CreateLocked(name, *options);
+  std::lock_guard lock(mu_);
+  creating_.erase(name);
+  creating_cv_.notify_all();
+  if (!s.ok()) {
+    return s.error().Wrap("create volume " + Quote(name));
+  }
+  return Ok();
+}
+
+Status VolumeManager::CreateLocked(const std::string& name, const CreateOptions& options) {
+  auto free = FreeBytes(PoolDir());
+  if (!free.ok()) {
+    return free.error();
+  }
+  if (*free < config_.pool_reserve) {
+    return NoSpace("pool " + PoolDir() + " has " + FormatSize(*free) +
+                   " free, under the reserve of " + FormatSize(config_.pool_reserve) +
+                   " (POOL_RESERVE)");
+  }
+  // Build the volume under a temporary name, then rename it into place: a
+  // crash leaves either a .tmp- directory (removed at the next start) or a
+  // whole volume, never a half-made one under its name.
+  std::string tmp = JoinPath(PoolDir(), ".tmp-" + RandomHex(16));
+  if (::mkdir(tmp.c_str(), 0700) != 0) {
+    return SysError("create " + tmp);
+  }
+  DirGuard guard(tmp);
+  std::string image = JoinPath(tmp, "disk.img");
+  HELIX_TRY(MakeSparseFile(image, options.size));
+  HELIX_TRY(formatter_.MakeExt4(image));
+
+  auto v = std::make_shared<Volume>();
+  v->meta.name = name;
+  v->meta.size_bytes = options.size;
+  v->meta.created_at = NowRfc3339();
+  v->meta.exclusive = options.exclusive;
+  v->meta.options = options.given;
+  HELIX_TRY(AtomicWriteFile(JoinPath(tmp, "meta.json"), MetaToJson(v->meta)));
+  if (::rename(tmp.c_str(), VolumeDir(name).c_str()) != 0) {
+    return SysError("rename " + tmp + " to " + VolumeDir(name));
+  }
+  guard.Release();
+  HELIX_TRY(FsyncDir(PoolDir()));
+  spdlog::info("created volume {} ({})", name, FormatSize(options.size));
+  std::lock_guard lock(mu_);
+  volumes_[name] = std::move(v);
+  return Ok();
+}
+
+Status VolumeManager::Remove(const std::string& name) {
+  auto found = Find(name);
+  if (!found.ok()) {
+    return found.error().Wrap("remove volume " + Quote(name));
+  }
+  Volume& v = **found;
+  std::lock_guard op(v.op_mu);
+  {
+    std::lock_guard state(v.state_mu);
+    if (v.removed) {
+      return NotFound("remove volume " + Quote(name) + ": volume " + Quote(name) + " not found");
+    }
+    int refs = v.meta.References();
+    if (refs > 0 || v.mounted) {
+      return Busy("remove volume " + Quote(name) + ": volume is in use by " + std::to_string(refs) +
+                  " container mount(s); stop the containers that use it first");
+    }
+  }
+  // Rename first: from here on a crash leaves a .tmp- directory, which the
+  // next start deletes, and never a volume with half its files.
+  std::string doomed = JoinPath(PoolDir(), ".tmp-rm-" + RandomHex(16));
+  if (::rename(VolumeDir(name).c_str(), doomed.c_str()) != 0) {
+    return SysError("rename " + VolumeDir(name) + " to " + doomed)
+        .Wrap("remove volume " + Quote(name));
+  }
+  {
+    std::lock_guard state(v.state_mu);
+    v.removed = true;
+  }
+  {
+    std::lock_guard lock(mu_);
+    volumes_.erase(name);
+  }
+  if (auto s = FsyncDir(PoolDir()); !s.ok()) {
+    spdlog::warn("remove volume {}: {}", name, s.error().message());
+  }
+  if (auto s = RemoveTree(doomed); !s.ok()) {
+    spdlog::warn("remove volume {}: {} (deleted at next start)", name, s.error().message());
+  }
+  ::rmdir(MountTarget(name).c_str());
+  spdlog::info("removed volume {}", name);
+  return Ok();
+}
+
+Result<std::string> VolumeManager::Path(const std::string& name) {
+  auto found = Find(name);
+  if (!found.ok()) {
+    return found.error();
+  }
+  std::lock_guard state((*found)->state_mu);
+  return (*found)->mounted ? JoinPath(MountTarget(name), "data") : std::string();
+}
+
+Result<VolumeView> VolumeManager::Get(const std::string& name) {
+  auto found = Find(name);
+  if (!found.ok()) {
+    return found.error();
+  }
+  VolumeMeta meta;
+  bool mounted;
+  std::string loop;
+  {
+    std::lock_guard state((*found)->state_mu);
+    meta = (*found)->meta;
+    mounted = (*found)->mounted;
+    loop = (*found)->loop_device;
+  }
+  VolumeView view{name, mounted ? JoinPath(MountTarget(name), "data") : "", meta.created_at, {}};
+  nlohmann::json& s = view.status;
+  s["size"] = FormatSize(meta.size_bytes);
+  s["size_bytes"] = meta.size_bytes;
+  struct stat st {};
+  if (::stat(ImagePath(name).c_str(), &st) == 0) {
+    s["allocated_bytes"] = static_cast<uint64_t>(st.st_blocks) * 512;
+  }
+  s["mounted"] = mounted;
+  s["mount_references"] = meta.References();
+  s["exclusive"] = meta.exclusive;
+  s["options"] = meta.options;
+  if (mounted) {
+    s["loop_device"] = loop;
+    struct statvfs vfs {};
+    if (::statvfs(MountTarget(name).c_str(), &vfs) == 0) {
+      s["used_bytes"] = static_cast<uint64_t>(vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize;
+    }
+  }
+  if (auto free = FreeBytes(PoolDir()); free.ok()) {
+    s["pool_free_bytes"] = *free;
+  }
+  return view;
+}
+
+std::vector<VolumeView> VolumeManager::List() {
+  std::vector<std::pair<std::string, VolumePtr>> all;
+  {
+    std::lock_guard lock(mu_);
+    all.assign(volumes_.begin(), volumes_.end());
+  }
+  std::vector<VolumeView> out;
+  out.reserve(all.size());
+  for (const auto& [name, v] : all) {
+    std::lock_guard state(v->state_mu);
+    out.push_back(
+        {name, v->mounted ? JoinPath(MountTarget(name), "data") : "", v->meta.created_at, {}});
+  }
+  return out;
+}
+
+}  // namespace helix::vol

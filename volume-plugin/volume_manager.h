@@ -1,0 +1,123 @@
+// VolumeManager: the domain of helixvol. One method per thing dockerd (or an
+// operator) can ask; pure C++ over the system interfaces in system.h, so unit
+// tests drive it with fakes and system tests with the real kernel.
+//
+// Layout of the pool (<state-dir>/volumes):
+//   <name>/disk.img    sparse ext4 image
+//   <name>/meta.json   VolumeMeta, written atomically
+//   .tmp-<random>/     a volume being made or removed; never visible by name,
+//                      deleted at the next start if a crash left it
+// A volume is mounted at <mount-root>/<name>; dockerd gets its data/ subdir so
+// that ext4's lost+found never makes a fresh volume look non-empty.
+//
+// Locking: `mu_` guards the registry and is held only for map look-ups.
+// Each Volume has `op_mu` (held across slow work: mkfs, mount, unmount) and
+// `state_mu` (held briefly around reads and writes of its state). Get, List
+// and Path take only `mu_` and `state_mu`, so they never wait behind slow
+// work on any volume.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "volume-plugin/create_options.h"
+#include "volume-plugin/system.h"
+#include "volume-plugin/volume_meta.h"
+
+namespace helix::vol {
+
+struct ManagerConfig {
+  std::string state_dir = "/var/lib/helixvol";
+  std::string mount_root = "/var/lib/helixvol/mounts";
+  uint64_t default_size = 20ull << 30;  // DEFAULT_SIZE
+  uint64_t max_size = 1ull << 40;       // MAX_SIZE
+  uint64_t pool_reserve = 1ull << 30;   // POOL_RESERVE
+  // A Mount that takes longer than this is rolled back and reported failed:
+  // dockerd has stopped waiting (30 s for a managed plugin) and would retry
+  // with a new mount ID, leaving the first reference to lock the volume.
+  std::chrono::milliseconds mount_timeout{std::chrono::seconds(25)};
+};
+
+struct VolumeView {
+  std::string name;
+  std::string mountpoint;  // empty when not mounted
+  std::string created_at;
+  nlohmann::json status;  // only filled by Get
+};
+
+class VolumeManager {
+ public:
+  VolumeManager(ManagerConfig config, LoopDevices& loops, Mounter& mounter, Formatter& formatter);
+
+  // Rebuilds the registry from the pool and reconciles it with the kernel's
+  // mounts and loop devices. Call once, before serving requests.
+  Status Recover();
+
+  // Idempotent: creating an existing volume with the same options succeeds
+  // (dockerd may retry), with other options fails.
+  Status Create(const std::string& name, const std::map<std::string, std::string>& opts);
+  Status Remove(const std::string& name);
+  // Returns the path dockerd binds into the container.
+  Result<std::string> Mount(const std::string& name, const std::string& id);
+  // Always drops the reference, even when the unmount fails.
+  Status Unmount(const std::string& name, const std::string& id);
+  Result<std::string> Path(const std::string& name);
+  Result<VolumeView> Get(const std::string& name);
+  std::vector<VolumeView> List();
+  // Operator escape hatch for a reference whose container is gone (dockerd
+  // gave up on a Mount that then completed): drops mount ID `id`, or every
+  // reference when `id` is empty, unmounting at zero. Returns the IDs dropped.
+  Result<std::vector<std::string>> Release(const std::string& name, const std::string& id);
+
+  std::string PoolDir() const;
+
+ private:
+  struct Volume {
+    std::mutex op_mu;
+    mutable std::mutex state_mu;
+    VolumeMeta meta;          // guarded by state_mu
+    bool mounted = false;     // guarded by state_mu
+    std::string loop_device;  // guarded by state_mu
+    bool removed = false;     // guarded by state_mu
+  };
+  using VolumePtr = std::shared_ptr<Volume>;
+
+  Result<VolumePtr> Find(const std::string& name);
+  std::string VolumeDir(const std::string& name) const;
+  std::string ImagePath(const std::string& name) const;
+  std::string MountTarget(const std::string& name) const;
+  // Writes `meta` to disk, then into `v`. Requires v->op_mu.
+  Status SaveMeta(Volume& v, const VolumeMeta& meta);
+  Status CreateLocked(const std::string& name, const CreateOptions& options);
+  // Attach (or reuse) a loop device and mount the image. Requires v->op_mu.
+  Status MountFilesystem(Volume& v, const std::string& name);
+  // Unmount and let autoclear detach. Requires v->op_mu.
+  Status UnmountFilesystem(Volume& v, const std::string& name);
+  Status RecoverVolume(const std::string& name, const std::vector<MountEntry>& mounts);
+
+  const ManagerConfig config_;
+  LoopDevices& loops_;
+  Mounter& mounter_;
+  Formatter& formatter_;
+
+  std::mutex mu_;
+  std::condition_variable creating_cv_;
+  std::map<std::string, VolumePtr> volumes_;  // guarded by mu_
+  std::set<std::string> creating_;            // guarded by mu_
+};
+
+// Mount options for every volume: noatime (a data root writes enough),
+// errors=remount-ro (stop a damaged filesystem before it spreads), discard
+// (freed blocks are punched out of the sparse image and go back to the pool).
+inline constexpr const char* kMountOptions = "noatime,errors=remount-ro,discard";
+
+}  // namespace helix::vol
