@@ -145,6 +145,13 @@ Result<AttachedLoop> KernelLoopDevices::Attach(const std::string& image, bool re
     return SysError("attach " + image + ": open", err);
   }
   UniqueFd control(::open("/dev/loop-control", O_RDWR | O_CLOEXEC));
+  if (!control.valid() && errno == ENOENT) {
+    // A container's /dev (a nested engine's plugin) may lack the node; its
+    // number is fixed by the kernel (misc 10:237, LOOP_CTRL_MINOR).
+    if (::mknod("/dev/loop-control", S_IFCHR | 0660, makedev(10, 237)) == 0 || errno == EEXIST) {
+      control.Reset(::open("/dev/loop-control", O_RDWR | O_CLOEXEC));
+    }
+  }
   if (!control.valid()) {
     int err = errno;
     return SysError("attach " + image + ": open /dev/loop-control", err);
