@@ -7,9 +7,11 @@ CTEST = cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600
 
 # Debian bookworm packages the build, the tests and the demo need.
 PACKAGES = build-essential cmake pkg-config libcpp-httplib-dev nlohmann-json3-dev \
-           libspdlog-dev libmount-dev catch2 e2fsprogs xfsprogs curl util-linux
+           libspdlog-dev libmount-dev catch2 e2fsprogs xfsprogs curl util-linux \
+           systemd binutils python3
 
-.PHONY: all deps build test test-unit test-system demo format clean
+.PHONY: all deps build test test-unit test-system demo format clean plugins test-packaging install uninstall \
+        publish
 
 all: build
 
@@ -28,7 +30,7 @@ build: deps
 	cmake -S . -B $(BUILD_DIR) -DHELIX_WERROR=ON >/dev/null
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-test: build
+test: plugins
 	$(CTEST)
 
 test-unit: build
@@ -37,8 +39,38 @@ test-unit: build
 test-system: build
 	$(CTEST) -L system
 
+test-packaging: plugins
+	$(CTEST) -L packaging
+
 demo: build
 	demo/volume-demo.sh $(BUILD_DIR)/helixvol
+
+# The managed plugin bundle, assembled offline (see rootfs/README.md).
+PLUGIN_NAME ?= helixvol
+HELIXVOL_TOOLS = mkfs.ext4 e2fsck tune2fs resize2fs
+plugins: build
+	rootfs/build.sh $(BUILD_DIR)/plugins/helixvol config.json $(BUILD_DIR)/helixvol $(HELIXVOL_TOOLS)
+
+# Creates and enables the plugin in the engine DOCKER_HOST points at.
+install: plugins
+	mkdir -p /var/lib/helixvol
+	docker plugin create $(PLUGIN_NAME) $(BUILD_DIR)/plugins/helixvol
+	docker plugin enable $(PLUGIN_NAME)
+
+uninstall:
+	-docker plugin disable $(PLUGIN_NAME)
+	docker plugin rm $(PLUGIN_NAME)
+
+# Pushes the plugin to REGISTRY (host:port) as REGISTRY/helixvol:VERSION.
+# PLUGIN_SETTINGS ("DEFAULT_SIZE=50G LOG_LEVEL=debug") are set before the
+# push, so `docker plugin install` gets them as its defaults.
+VERSION ?= latest
+publish: plugins
+	@[ -n "$(REGISTRY)" ] || { echo "make publish: set REGISTRY=host:port" >&2; exit 1; }
+	-docker plugin rm -f $(REGISTRY)/helixvol:$(VERSION) 2>/dev/null
+	docker plugin create $(REGISTRY)/helixvol:$(VERSION) $(BUILD_DIR)/plugins/helixvol
+	$(if $(PLUGIN_SETTINGS),docker plugin set $(REGISTRY)/helixvol:$(VERSION) $(PLUGIN_SETTINGS))
+	docker plugin push $(REGISTRY)/helixvol:$(VERSION)
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
