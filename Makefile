@@ -8,9 +8,9 @@ CTEST = cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600
 # Debian bookworm packages the build, the tests and the demo need.
 PACKAGES = build-essential cmake pkg-config libcpp-httplib-dev nlohmann-json3-dev \
            libspdlog-dev libmount-dev catch2 e2fsprogs xfsprogs curl util-linux \
-           systemd binutils python3
+           systemd binutils python3 docker.io busybox-static iproute2 docker-registry
 
-.PHONY: all deps build test test-unit test-system demo format clean plugins test-packaging install uninstall \
+.PHONY: all deps build test test-unit test-system demo format clean plugins test-packaging test-e2e install uninstall \
         publish
 
 all: build
@@ -42,6 +42,9 @@ test-system: build
 test-packaging: plugins
 	$(CTEST) -L packaging
 
+test-e2e: plugins
+	$(CTEST) -L e2e
+
 demo: build
 	demo/volume-demo.sh $(BUILD_DIR)/helixvol
 
@@ -62,15 +65,19 @@ uninstall:
 	docker plugin rm $(PLUGIN_NAME)
 
 # Pushes the plugin to REGISTRY (host:port) as REGISTRY/helixvol:VERSION.
-# PLUGIN_SETTINGS ("DEFAULT_SIZE=50G LOG_LEVEL=debug") are set before the
-# push, so `docker plugin install` gets them as its defaults.
+# PLUGIN_SETTINGS ("DEFAULT_SIZE=50G LOG_LEVEL=debug") become the pushed
+# manifest's defaults, so `docker plugin install` starts with them.
 VERSION ?= latest
+PUBLISH_DIR = $(BUILD_DIR)/plugins/helixvol-publish
 publish: plugins
 	@[ -n "$(REGISTRY)" ] || { echo "make publish: set REGISTRY=host:port" >&2; exit 1; }
+	rm -rf $(PUBLISH_DIR) && cp -a $(BUILD_DIR)/plugins/helixvol $(PUBLISH_DIR)
+	rootfs/set-defaults config.json $(PUBLISH_DIR)/config.json $(PLUGIN_SETTINGS)
 	-docker plugin rm -f $(REGISTRY)/helixvol:$(VERSION) 2>/dev/null
-	docker plugin create $(REGISTRY)/helixvol:$(VERSION) $(BUILD_DIR)/plugins/helixvol
-	$(if $(PLUGIN_SETTINGS),docker plugin set $(REGISTRY)/helixvol:$(VERSION) $(PLUGIN_SETTINGS))
+	docker plugin create $(REGISTRY)/helixvol:$(VERSION) $(PUBLISH_DIR)
 	docker plugin push $(REGISTRY)/helixvol:$(VERSION)
+	docker plugin rm -f $(REGISTRY)/helixvol:$(VERSION)
+	rm -rf $(PUBLISH_DIR)
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
