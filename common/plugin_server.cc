@@ -69,6 +69,11 @@ PluginServer::PluginServer(Options options) : options_(std::move(options)) {
   server_.set_address_family(AF_UNIX);
   const size_t threads = options_.threads;
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // One request per connection: httplib notices stop() on an idle keep-alive
+  // connection only after its keep-alive timeout (5 s), and dockerd keeps
+  // one open, so every `docker plugin disable` would wait that long.
+  // Reconnecting over a Unix socket costs microseconds.
+  server_.set_keep_alive_max_count(1);
   // One route for every POST, so that an exact path lookup (not a regex, in
   // which "." matches anything) decides what runs.
   server_.Post(".*",
