@@ -45,12 +45,12 @@ test-packaging: plugins
 test-e2e: plugins
 	$(CTEST) -L e2e
 
-demo: build
-	demo/volume-demo.sh $(BUILD_DIR)/helixvol
+demo: plugins
+	HELIXVOL_BUNDLE=$(CURDIR)/$(BUILD_DIR)/plugins/helixvol demo/desktop-demo.sh
 
 # The managed plugin bundle, assembled offline (see rootfs/README.md).
 PLUGIN_NAME ?= helixvol
-HELIXVOL_TOOLS = mkfs.ext4 e2fsck tune2fs resize2fs
+HELIXVOL_TOOLS = mkfs.ext4 e2fsck tune2fs resize2fs mkfs.xfs
 plugins: build
 	rootfs/build.sh $(BUILD_DIR)/plugins/helixvol config.json $(BUILD_DIR)/helixvol $(HELIXVOL_TOOLS)
 

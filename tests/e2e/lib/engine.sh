@@ -7,6 +7,7 @@
 #   e2e_skip_unless_dockerd_can_run     # exit 0 with "SKIPPED: ..." when hopeless
 #   e2e_init                            # E2E_DIR + EXIT trap that stops every engine
 #   engine_start outer                  # exports DOCKER_HOST for the new engine
+#   engine_restart outer                # stops only dockerd and starts it again (live-restore)
 #   image_busybox
 #   assert_eq hello "$(docker run --rm helix-e2e/busybox echo hello)" "echo works"
 #
@@ -22,7 +23,8 @@
 #   * Assertions must run in the main shell, not in $(...) or a pipeline: the counters live
 #     in shell variables.
 #   * Each engine lives in $E2E_DIR/NAME: data-root root/, exec-root exec/, docker.sock,
-#     dockerd.log, and the harness's own records (harness.pid, netns, cgroup-parent).
+#     dockerd.log, and the harness's own records (harness.pid, netns, cgroup-parent,
+#     dockerd.flags).
 #
 # Why the engine runs the way it does (verified with Debian's dockerd 20.10.24):
 #   * Network: dockerd runs in its own network namespace (`ip netns add helix-e2e-<rand>`, lo
@@ -42,6 +44,15 @@
 #     /run/containerd/containerd.sock exists (os.Lstat) and, if it does, silently uses that
 #     system containerd instead. When that socket exists (or E2E_OWN_CONTAINERD=1) we start a
 #     containerd ourselves with the same private layout and pass --containerd.
+#   * Restarting dockerd (engine_restart) with --live-restore: dockerd stops its managed
+#     containerd when it shuts down, live-restore or not (SIGTERM from its supervisor), but
+#     the shims are their own processes and keep the containers and managed plugins running;
+#     the next dockerd starts a containerd on the same state directory, which finds them
+#     again. A containerd we started ourselves is not dockerd's to stop and just stays up.
+#     With running containers, dockerd 20.10's shutdown under live-restore returns before it
+#     shuts plugins down, so a managed plugin's process and mounts stay as they are; with
+#     none, live-restore still keeps the plugin's process, but dockerd unmounts its directory
+#     (see helixvol_restart_test.sh, step 1).
 #   * dockerd reads /etc/docker/daemon.json unless --config-file names another file, and
 #     writes /etc/docker/key.json unless that file's "deprecated-key-path" (20.10: a config
 #     key, not a flag) does; both point into the engine directory.
@@ -239,11 +250,11 @@ _e2e_on_exit() {
   exit "$status"
 }
 
-# Prints the tail of every engine log, so a failed run explains itself after the directory
-# is gone.
+# Prints the tail of every engine log, and of the other logs kept in E2E_DIR (a plugin run as
+# a host service, say), so a failed run explains itself after the directory is gone.
 _e2e_dump_logs() {
   local log
-  for log in "${E2E_DIR:-/nonexistent}"/*/dockerd.log; do
+  for log in "${E2E_DIR:-/nonexistent}"/*/dockerd.log "${E2E_DIR:-/nonexistent}"/*.log; do
     [[ -f $log ]] || continue
     e2e_log "last lines of $log:"
     tail -n 25 "$log" >&2
@@ -312,7 +323,27 @@ _engine_start() {
     containerd_flags=(--containerd "$dir/exec/containerd/containerd.sock")
   fi
 
+  # Kept for engine_restart, which must start dockerd exactly as it was (NUL-separated: a
+  # flag may hold spaces).
+  local flags=("${containerd_flags[@]}" "$@")
+  : >"$dir/dockerd.flags" || return 1
+  if ((${#flags[@]} > 0)); then
+    printf '%s\0' "${flags[@]}" >"$dir/dockerd.flags" || return 1
+  fi
+
   e2e_log "starting engine $name (netns $netns, log $dir/dockerd.log)"
+  : >"$dir/dockerd.log"
+  _engine_launch_dockerd "$name" engine_start
+}
+
+# _engine_launch_dockerd NAME CALLER: starts engine NAME's dockerd from its records (in its
+# netns, appending to dockerd.log), waits until it answers (60 s), records its PID, and
+# exports DOCKER_HOST for it. CALLER names the public function in messages.
+_engine_launch_dockerd() {
+  local name=$1 caller=$2 dir=$E2E_DIR/$1 netns cgroup_parent flags=()
+  netns=$(<"$dir/netns") || return 1
+  cgroup_parent=$(<"$dir/cgroup-parent") || return 1
+  mapfile -d '' flags <"$dir/dockerd.flags" || return 1
   # Our flags come first so a caller's flags can override them (the last one wins).
   nsenter --net="/run/netns/$netns" -- dockerd \
     --config-file "$dir/daemon.json" \
@@ -321,8 +352,7 @@ _engine_start() {
     --pidfile "$dir/dockerd.pid" \
     --host "unix://$dir/docker.sock" \
     --cgroup-parent "$cgroup_parent" \
-    "${containerd_flags[@]}" \
-    "$@" >"$dir/dockerd.log" 2>&1 </dev/null &
+    "${flags[@]}" >>"$dir/dockerd.log" 2>&1 </dev/null &
   # nsenter without --fork execs dockerd, so $! is dockerd itself. Disowned so bash does not
   # report its death as a job; bash still reaps it.
   echo "$!" >"$dir/harness.pid"
@@ -332,9 +362,9 @@ _engine_start() {
   until docker -H "unix://$dir/docker.sock" version >/dev/null 2>&1; do
     if ! _e2e_alive "$pid" || ((SECONDS >= deadline)); then
       if _e2e_alive "$pid"; then
-        e2e_log "engine_start $name: dockerd (pid $pid) did not answer within 60 s"
+        e2e_log "$caller $name: dockerd (pid $pid) did not answer within 60 s"
       else
-        e2e_log "engine_start $name: dockerd (pid $pid) exited during startup"
+        e2e_log "$caller $name: dockerd (pid $pid) exited during startup"
       fi
       tail -n 25 "$dir/dockerd.log" >&2
       return 1
@@ -343,6 +373,38 @@ _engine_start() {
   done
   engine_use "$name"
   e2e_log "engine $name ready: DOCKER_HOST=$DOCKER_HOST (pid $pid)"
+}
+
+# engine_restart NAME: stops engine NAME's dockerd alone (SIGTERM, as systemd would; SIGKILL
+# after 60 s) and starts it again with the same flags in the same netns, as a daemon upgrade
+# or `systemctl restart docker` does. Everything else stays: with --live-restore, containers,
+# shims and managed plugins keep running (see the header). Exports DOCKER_HOST for it. On
+# failure prints the log tail and returns 1; engine_stop still cleans up.
+engine_restart() {
+  _e2e_tolerant _engine_restart "$@"
+}
+_engine_restart() {
+  local name=${1:?engine_restart: missing NAME}
+  local dir=$E2E_DIR/$name pid
+  if [[ ! -f $dir/engine || ! -f $dir/dockerd.flags ]]; then
+    e2e_log "engine_restart: no engine \"$name\" in ${E2E_DIR:-?}"
+    return 1
+  fi
+  pid=$(cat "$dir/harness.pid" 2>/dev/null)
+  if _e2e_owned "$pid" "$dir"; then
+    e2e_log "restarting engine $name: stopping dockerd (pid $pid)"
+    # A longer fuse than engine_stop's: without live-restore dockerd first stops every
+    # container, each with its own stop timeout, and killing it midway is no restart.
+    _e2e_terminate "$pid" 60
+  else
+    e2e_log "restarting engine $name: dockerd was not running"
+  fi
+  if _e2e_alive "$pid"; then
+    e2e_log "engine_restart $name: dockerd (pid $pid) would not stop"
+    return 1
+  fi
+  echo "--- engine_restart $(date -u +%FT%TZ) ---" >>"$dir/dockerd.log"
+  _engine_launch_dockerd "$name" engine_restart
 }
 
 # Starts a containerd for engine NAME with the layout dockerd's managed one would have, for
@@ -414,7 +476,7 @@ _engine_stop() {
   _engine_kill_containers "$dir"
   local leftover args
   for leftover in $(_e2e_engine_pids "$dir"); do
-    args=$(tr '\0' ' ' <"/proc/$leftover/cmdline" 2>/dev/null)
+    args=$(tr '\0' ' ' 2>/dev/null <"/proc/$leftover/cmdline")
     e2e_log "engine $name: terminating leftover $args"
     _e2e_terminate "$leftover" 5
   done
@@ -471,7 +533,7 @@ _e2e_leftovers() {
   while read -r name netns cgroup_parent; do
     [[ -z $only || $only == "$name" ]] || continue
     for pid in $(_e2e_engine_pids "$E2E_DIR/$name"); do
-      echo "process $pid: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+      echo "process $pid: $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")"
     done
     for line in $(_e2e_mounts_under "$E2E_DIR/$name"); do
       echo "mount $line"
@@ -505,7 +567,7 @@ _e2e_alive() {
 _e2e_owned() {
   _e2e_alive "$1" || return 1
   local args
-  args=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
+  args=$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") || return 1
   [[ $args == *"$2/"* ]]
 }
 
@@ -532,13 +594,14 @@ _e2e_terminate() {
 _e2e_engine_pids() {
   local dir=$1 proc comm args
   for proc in /proc/[0-9]*; do
-    # The builtin read, not $(cat): this runs over every process on the host.
-    read -r comm <"$proc/comm" 2>/dev/null || continue
+    # The builtin read, not $(cat): this runs over every process on the host. stderr is
+    # redirected first so a process that exits meanwhile fails the `<` quietly.
+    read -r comm 2>/dev/null <"$proc/comm" || continue
     case $comm in
       dockerd | containerd | containerd-shim*) ;;
       *) continue ;;
     esac
-    args=$(tr '\0' ' ' <"$proc/cmdline" 2>/dev/null) || continue
+    args=$(tr '\0' ' ' 2>/dev/null <"$proc/cmdline") || continue
     if [[ $args == *"$dir/"* ]] && _e2e_alive "${proc#/proc/}"; then
       echo "${proc#/proc/}"
     fi

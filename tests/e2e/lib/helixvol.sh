@@ -4,10 +4,15 @@
 #
 #   helixvol_install_managed NAME   docker plugin create NAME from the bundle, with its
 #                                   state directory under E2E_DIR, and enable it
+#   helixvol_managed_pid NAME       the managed plugin's process on the host (for kill -9)
 #   helixvol_start_host_service NAME
 #                                   run the binary as a host service on
 #                                   /run/docker/plugins/NAME.sock (seen by every engine
-#                                   on the host: NAME must be unique)
+#                                   on the host: NAME must be unique); its PID is in
+#                                   $E2E_DIR/NAME.pid, its log in $E2E_DIR/NAME.log
+#   helixvol_restart_host_service NAME
+#                                   start it again, same flags and state directory (after
+#                                   a kill -9, say)
 #   helixvol_loops_for STATE_DIR    loop devices still bound to images under STATE_DIR
 #
 # HELIXVOL_BUNDLE (build/plugins/helixvol) and HELIXVOL_BINARY (build/helixvol) come
@@ -24,7 +29,7 @@ helixvol_unique_name() {
 
 helixvol_install_managed() {
   local name=$1 state=$E2E_DIR/$1-state
-  mkdir -p "$state"
+  helixvol_xfs_state "$state" || return 1
   docker plugin create "$name" "$HELIXVOL_BUNDLE" >/dev/null || return 1
   docker plugin set "$name" state.source="$state" LOG_LEVEL=debug || return 1
   docker plugin enable "$name" >/dev/null || return 1
@@ -32,6 +37,21 @@ helixvol_install_managed() {
   e2e_defer _helixvol_remove_managed "$DOCKER_HOST" "$name"
   e2e_log "managed plugin $name enabled, state in $state"
 }
+
+# helixvol_xfs_state DIR: makes DIR its own XFS filesystem (reflink=1, a 4 GiB
+# sparse image), as docs/install.md tells operators to do: mounted before the
+# plugin is enabled, POOL=auto then clones by reflink right there, and the
+# images stay visible on the host (a self-managed pool would be mounted inside
+# the managed plugin's own mount namespace).
+helixvol_xfs_state() {
+  local dir=$1
+  mkdir -p "$dir" || return 1
+  truncate -s 4G "$dir.img" || return 1
+  mkfs.xfs -q -f -m reflink=1 "$dir.img" || return 1
+  mount -o loop "$dir.img" "$dir" || return 1
+  e2e_defer umount -l "$dir"
+}
+
 _helixvol_remove_managed() {
   DOCKER_HOST=$1 docker ps -aq | xargs -r env DOCKER_HOST="$1" docker rm -f >/dev/null 2>&1
   DOCKER_HOST=$1 docker volume prune -af >/dev/null 2>&1 ||
@@ -41,46 +61,83 @@ _helixvol_remove_managed() {
   DOCKER_HOST=$1 docker plugin rm -f "$2" >/dev/null 2>&1
 }
 
-# The managed plugin's process on the host (for kill -9).
+# The managed plugin's process on the host (for kill -9): of every helixvol running from a
+# plugin rootfs (other engines' included), the one in this plugin's cgroup or rootfs.
+# Returns 1 when there is none, for example while dockerd is restarting it. (A loop, not a
+# pipeline: under the caller's pipefail, pgrep finding nothing or head closing the pipe
+# would decide the status.)
 helixvol_managed_pid() {
-  local id
+  local id pid
   id=$(docker plugin inspect --format '{{.Id}}' "$1") || return 1
-  pgrep -f "^/usr/bin/helixvol serve" | while read -r pid; do
-    if grep -q "$id" "/proc/$pid/cgroup" 2>/dev/null ||
-      grep -q "$id" "/proc/$pid/mountinfo" 2>/dev/null; then
+  for pid in $(pgrep -f '^/usr/bin/helixvol serve'); do
+    if grep -qs "$id" "/proc/$pid/cgroup" || grep -qs "$id" "/proc/$pid/mountinfo"; then
       echo "$pid"
+      return 0
     fi
-  done | head -n 1
+  done
+  return 1
 }
 
 helixvol_start_host_service() {
-  local name=$1 state=$E2E_DIR/$1-state
-  mkdir -p "$state"
-  LOG_LEVEL=debug "$HELIXVOL_BINARY" serve --socket "/run/docker/plugins/$name.sock" \
-    --state-dir "$state" >>"$E2E_DIR/$name.log" 2>&1 </dev/null &
-  echo "$!" >"$E2E_DIR/$name.pid"
-  disown "$!"
-  e2e_retry 10 test -S "/run/docker/plugins/$name.sock" || return 1
+  local name=$1
+  mkdir -p "$E2E_DIR/$name-state"
   e2e_defer _helixvol_stop_host_service "$name"
+  _helixvol_launch_host_service "$name" || return 1
   e2e_log "host-service plugin $name on /run/docker/plugins/$name.sock"
 }
-_helixvol_stop_host_service() {
+
+helixvol_restart_host_service() {
+  _e2e_tolerant _helixvol_restart_host_service "$@"
+}
+_helixvol_restart_host_service() {
   local name=$1 pid
   pid=$(<"$E2E_DIR/$name.pid")
-  kill "$pid" 2>/dev/null
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null
+  _e2e_terminate "$pid" 10
+  if _e2e_alive "$pid"; then
+    e2e_log "host service $name (pid $pid) would not die: $(cat "/proc/$pid/wchan" 2>/dev/null)"
+    return 1
+  fi
+  # A killed service leaves its socket behind, and the wait below would take it for the
+  # new one.
   rm -f "/run/docker/plugins/$name.sock"
-  umount -R "$E2E_DIR/$name-state/mounts" 2>/dev/null || true
+  _helixvol_launch_host_service "$name" || return 1
+  e2e_log "host-service plugin $name restarted (pid $(<"$E2E_DIR/$name.pid"))"
 }
 
-# Loop devices bound to an image under STATE_DIR, matched by inode (inside a managed plugin
-# the backing path the kernel records is the plugin's, not the host's).
+_helixvol_launch_host_service() {
+  local name=$1
+  LOG_LEVEL=debug "$HELIXVOL_BINARY" serve --socket "/run/docker/plugins/$name.sock" \
+    --state-dir "$E2E_DIR/$name-state" >>"$E2E_DIR/$name.log" 2>&1 </dev/null &
+  echo "$!" >"$E2E_DIR/$name.pid"
+  disown "$!"
+  if ! e2e_retry 10 test -S "/run/docker/plugins/$name.sock"; then
+    e2e_log "host service $name (pid $(<"$E2E_DIR/$name.pid")) made no socket within 10 s"
+    return 1
+  fi
+}
+
+_helixvol_stop_host_service() {
+  local name=$1 pid
+  pid=$(cat "$E2E_DIR/$name.pid" 2>/dev/null)
+  # 10 s: it takes about 5 to stop while dockerd holds an idle keep-alive connection to it
+  # (httplib's keep-alive timeout), and a SIGKILL would skip removing its socket.
+  [[ -z $pid ]] || _e2e_terminate "$pid" 10
+  rm -f "/run/docker/plugins/$name.sock"
+  # Whatever it mounted under its state directory: the volumes (in mounts/, which is no
+  # mount point itself, so `umount -R mounts` would do nothing) and a pool filesystem of
+  # its own, deepest first. The engine's containers keep their own copies of the volumes,
+  # and the loop devices go when the last copy does.
+  _e2e_unmount_under "$E2E_DIR/$name-state"
+}
+
+# Loop devices bound to an image under STATE_DIR (or any directory), one per line, matched
+# by device and inode: inside a managed plugin the backing path the kernel records is the
+# plugin's, not the host's, and an inode number alone may repeat on another filesystem.
 helixvol_loops_for() {
-  local inodes
-  inodes=$(find "$1" -name '*.img' -printf '%i\n' 2>/dev/null | sort -u)
-  [[ -n $inodes ]] || return 0
-  losetup -nO NAME,BACK-INO 2>/dev/null | while read -r dev ino; do
-    if grep -qx "$ino" <<<"$inodes"; then echo "$dev"; fi
+  local images
+  images=$(find "$1" -name '*.img' -exec stat -c '%Hd:%Ld %i' {} + 2>/dev/null | sort -u) || true
+  [[ -n $images ]] || return 0
+  losetup -nO NAME,BACK-MAJ:MIN,BACK-INO 2>/dev/null | while read -r dev majmin ino; do
+    if grep -qxF "$majmin $ino" <<<"$images"; then echo "$dev"; fi
   done
 }
