@@ -13,7 +13,7 @@ bool IsAlnum(char c) {
 }
 
 const std::set<std::string>& ValidOptions() {
-  static const std::set<std::string> kValid = {"exclusive", "size"};
+  static const std::set<std::string> kValid = {"exclusive", "from", "size", "snapshot"};
   return kValid;
 }
 
@@ -26,11 +26,11 @@ std::string ValidList() {
   return out;
 }
 
+}  // namespace
+
 Error BadOption(const std::string& key, const std::string& value, const std::string& why) {
   return InvalidArgument("invalid option " + key + "=" + Quote(value) + ": " + why);
 }
-
-}  // namespace
 
 Status ValidateName(std::string_view name) {
   constexpr std::string_view kRule = "[a-zA-Z0-9][a-zA-Z0-9_.-]+";
@@ -51,6 +51,33 @@ Status ValidateName(std::string_view name) {
   return Ok();
 }
 
+static Result<bool> ParseBool(const std::map<std::string, std::string>& opts,
+                              const std::string& key, bool fallback) {
+  auto it = opts.find(key);
+  if (it == opts.end()) {
+    return fallback;
+  }
+  if (it->second == "true") {
+    return true;
+  }
+  if (it->second == "false") {
+    return false;
+  }
+  return BadOption(key, it->second, "must be true or false");
+}
+
+bool IsAnonymousName(std::string_view name) {
+  if (name.size() != 64) {
+    return false;
+  }
+  for (char c : name) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Result<CreateOptions> ParseCreateOptions(const std::map<std::string, std::string>& opts,
                                          const SizeLimits& limits) {
   for (const auto& [key, value] : opts) {
@@ -67,6 +94,7 @@ Result<CreateOptions> ParseCreateOptions(const std::map<std::string, std::string
       return BadOption("size", it->second, size.error().message());
     }
     out.size = *size;
+    out.size_given = true;
     if (out.size < kMinVolumeSize) {
       return BadOption("size", it->second, "must be at least " + FormatSize(kMinVolumeSize));
     }
@@ -77,14 +105,26 @@ Result<CreateOptions> ParseCreateOptions(const std::map<std::string, std::string
   }
   // ext4 and the loop device work in 4 KiB blocks; a ragged tail is wasted.
   out.size = (out.size + 4095) / 4096 * 4096;
-  if (auto it = opts.find("exclusive"); it != opts.end()) {
-    if (it->second == "true") {
-      out.exclusive = true;
-    } else if (it->second == "false") {
-      out.exclusive = false;
-    } else {
-      return BadOption("exclusive", it->second, "must be true or false");
+  auto exclusive = ParseBool(opts, "exclusive", true);
+  if (!exclusive.ok()) {
+    return exclusive.error();
+  }
+  out.exclusive = *exclusive;
+  auto snapshot = ParseBool(opts, "snapshot", false);
+  if (!snapshot.ok()) {
+    return snapshot.error();
+  }
+  out.snapshot = *snapshot;
+  if (auto it = opts.find("from"); it != opts.end()) {
+    if (!it->second.empty()) {
+      if (auto s = ValidateName(it->second); !s.ok()) {
+        return BadOption("from", it->second, s.error().message());
+      }
     }
+    out.from = it->second;
+  }
+  if (out.snapshot && out.from.value_or("").empty()) {
+    return BadOption("snapshot", opts.at("snapshot"), "needs from=<volume> to snapshot");
   }
   return out;
 }

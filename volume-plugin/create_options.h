@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,13 +28,27 @@ struct SizeLimits {
 };
 
 struct CreateOptions {
-  uint64_t size = 0;  // bytes, a multiple of 4096
+  uint64_t size = 0;        // bytes, a multiple of 4096
+  bool size_given = false;  // a clone without `size` takes its source's
   bool exclusive = true;
+  // Clone source; nullopt when `from` was not given (DEFAULT_FROM may then
+  // apply), "" when given empty (opting out of DEFAULT_FROM).
+  std::optional<std::string> from;
+  bool snapshot = false;
   // The options exactly as given, kept in meta.json and shown by inspect.
   std::map<std::string, std::string> given;
 
   bool operator==(const CreateOptions&) const = default;
 };
+
+// Whether `name` is one dockerd makes up for an anonymous volume (an image's
+// VOLUME line, `-v /path`): 64 lowercase hex digits. DEFAULT_FROM does not
+// apply to these: a golden data root's content must not appear silently in
+// every anonymous volume of a container started with --volume-driver.
+bool IsAnonymousName(std::string_view name);
+
+// "invalid option key="value": why", the shape of every option error.
+Error BadOption(const std::string& key, const std::string& value, const std::string& why);
 
 // Parses the `-o key=value` map dockerd passes in Create's Opts.
 Result<CreateOptions> ParseCreateOptions(const std::map<std::string, std::string>& opts,

@@ -11,10 +11,14 @@
 #include "common/log.h"
 #include "common/plugin_server.h"
 #include "common/settings.h"
+#include "volume-plugin/cloner.h"
+#include "volume-plugin/create_options.h"
 #include "volume-plugin/driver_api.h"
 #include "volume-plugin/formatter.h"
+#include "volume-plugin/freezer.h"
 #include "volume-plugin/loop_devices.h"
 #include "volume-plugin/mounter.h"
+#include "volume-plugin/pool.h"
 #include "volume-plugin/volume_manager.h"
 
 namespace {
@@ -38,7 +42,9 @@ commands:
   help       print this text
 
 settings (environment): DEFAULT_SIZE (20G), MAX_SIZE (1T), POOL_RESERVE (1G),
-MOUNT_TIMEOUT seconds (25), LOG_LEVEL (info). See docs/helixvol.md.
+MOUNT_TIMEOUT seconds (25), POOL auto|reflink|copy (auto), POOL_SIZE (100G),
+DEFAULT_FROM (none), FREEZE_TIMEOUT seconds (10), LOG_LEVEL (info).
+See docs/helixvol.md.
 )";
 
 constexpr const char* kDefaultSocket = "/run/docker/plugins/helixvol.sock";
@@ -85,6 +91,21 @@ int Serve(const std::map<std::string, std::string>& flags) {
   auto max_size = env.Size("MAX_SIZE", "1T");
   auto reserve = env.Size("POOL_RESERVE", "1G");
   auto mount_timeout = env.Unsigned("MOUNT_TIMEOUT", 25);
+  auto freeze_timeout = env.Unsigned("FREEZE_TIMEOUT", 10);
+  auto pool_mode = env.Choice("POOL", {"auto", "reflink", "copy"}, "auto");
+  auto pool_size = env.Size("POOL_SIZE", "100G");
+  auto default_from = env.String("DEFAULT_FROM", "");
+  if (!freeze_timeout.ok()) return Fail(freeze_timeout.error().message());
+  if (!pool_mode.ok()) return Fail(pool_mode.error().message());
+  if (!pool_size.ok()) return Fail(pool_size.error().message());
+  if (!default_from.ok()) return Fail(default_from.error().message());
+  if (!default_from->empty()) {
+    if (auto s = helix::vol::ValidateName(*default_from); !s.ok()) {
+      return Fail("setting DEFAULT_FROM=\"" + *default_from + "\": " + s.error().message());
+    }
+  }
+  config.default_from = *default_from;
+  config.freeze_timeout = std::chrono::seconds(*freeze_timeout);
   for (const auto* r : {&default_size, &max_size, &reserve}) {
     if (!r->ok()) return Fail(r->error().message());
   }
@@ -108,7 +129,10 @@ int Serve(const std::map<std::string, std::string>& flags) {
   helix::vol::KernelLoopDevices loops;
   helix::vol::KernelMounter mounter;
   helix::vol::Ext4Formatter formatter;
-  helix::vol::VolumeManager manager(config, loops, mounter, formatter);
+  helix::vol::KernelCloner cloner;
+  helix::vol::KernelFreezer freezer;
+  helix::vol::VolumeManager manager(config,
+                                    {loops, mounter, formatter, cloner, freezer, formatter});
   helix::PluginServer server({flags.at("--socket"), {"VolumeDriver"}});
   helix::vol::RegisterVolumeDriver(server, manager);
 
@@ -124,8 +148,16 @@ int Serve(const std::map<std::string, std::string>& flags) {
   });
   spdlog::info("listening on {}; state in {}, mounts in {}", flags.at("--socket"), config.state_dir,
                config.mount_root);
-  if (auto s = manager.Recover(); !s.ok()) {
-    spdlog::critical("recovery failed: {}", s.error().message());
+  auto pool = helix::vol::PreparePool({config.state_dir, *pool_mode, *pool_size}, loops, mounter);
+  helix::Status started = helix::Ok();
+  if (pool.ok()) {
+    manager.UsePool(*pool);
+    started = manager.Recover();
+  } else {
+    started = pool.error();
+  }
+  if (!started.ok()) {
+    spdlog::critical("start-up failed: {}", started.error().message());
     server.Stop();
     serving.join();
     stopper.detach();

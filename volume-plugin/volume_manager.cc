@@ -60,11 +60,17 @@ Status MakeSparseFile(const std::string& path, uint64_t size) {
 
 }  // namespace
 
-VolumeManager::VolumeManager(ManagerConfig config, LoopDevices& loops, Mounter& mounter,
-                             Formatter& formatter)
-    : config_(std::move(config)), loops_(loops), mounter_(mounter), formatter_(formatter) {}
+VolumeManager::VolumeManager(ManagerConfig config, SystemOps ops)
+    : config_(std::move(config)), ops_(ops), loops_(ops.loops), mounter_(ops.mounter) {}
 
-std::string VolumeManager::PoolDir() const { return JoinPath(config_.state_dir, "volumes"); }
+void VolumeManager::UsePool(const PoolInfo& pool) {
+  config_.pool_dir = pool.volumes_dir;
+  config_.clone_method = pool.method;
+}
+
+std::string VolumeManager::PoolDir() const {
+  return config_.pool_dir.empty() ? JoinPath(config_.state_dir, "volumes") : config_.pool_dir;
+}
 std::string VolumeManager::VolumeDir(const std::string& name) const {
   return JoinPath(PoolDir(), name);
 }
@@ -112,7 +118,12 @@ Status VolumeManager::Create(const std::string& name,
     }
     creating_.insert(name);
   }
-  Status s = CreateLocked(name, *options);
+  CreateOptions chosen = *options;
+  if (!chosen.from.has_value() && !config_.default_from.empty() && !IsAnonymousName(name) &&
+      name != config_.default_from) {
+    chosen.from = config_.default_from;
+  }
+  Status s = CreateLocked(name, chosen);
   std::lock_guard lock(mu_);
   creating_.erase(name);
   creating_cv_.notify_all();
@@ -141,22 +152,32 @@ Status VolumeManager::CreateLocked(const std::string& name, const CreateOptions&
   }
   DirGuard guard(tmp);
   std::string image = JoinPath(tmp, "disk.img");
-  HELIX_TRY(MakeSparseFile(image, options.size));
-  HELIX_TRY(formatter_.MakeExt4(image));
-
   auto v = std::make_shared<Volume>();
   v->meta.name = name;
   v->meta.size_bytes = options.size;
   v->meta.created_at = NowRfc3339();
   v->meta.exclusive = options.exclusive;
   v->meta.options = options.given;
+  v->meta.snapshot = options.snapshot;
+  if (options.from.has_value() && !options.from->empty()) {
+    auto method = CloneImage(*options.from, image, options, v->meta);
+    if (!method.ok()) {
+      return method.error();
+    }
+  } else {
+    HELIX_TRY(MakeSparseFile(image, options.size));
+    HELIX_TRY(ops_.formatter.MakeExt4(image));
+  }
   HELIX_TRY(AtomicWriteFile(JoinPath(tmp, "meta.json"), MetaToJson(v->meta)));
   if (::rename(tmp.c_str(), VolumeDir(name).c_str()) != 0) {
     return SysError("rename " + tmp + " to " + VolumeDir(name));
   }
   guard.Release();
   HELIX_TRY(FsyncDir(PoolDir()));
-  spdlog::info("created volume {} ({})", name, FormatSize(options.size));
+  spdlog::info("created volume {} ({}{})", name, FormatSize(v->meta.size_bytes),
+               v->meta.clone_source.empty()
+                   ? ""
+                   : ", " + v->meta.clone_method + " clone of " + v->meta.clone_source);
   std::lock_guard lock(mu_);
   volumes_[name] = std::move(v);
   return Ok();
@@ -241,6 +262,15 @@ Result<VolumeView> VolumeManager::Get(const std::string& name) {
   s["mount_references"] = meta.References();
   s["exclusive"] = meta.exclusive;
   s["options"] = meta.options;
+  s["snapshot"] = meta.snapshot;
+  if (!meta.clone_source.empty()) {
+    s["clone_source"] = meta.clone_source;
+    s["clone_method"] = meta.clone_method;
+  }
+  if (auto shared = ops_.cloner.SharedBytes(ImagePath(name)); shared.ok() && shared->has_value()) {
+    s["shared_bytes"] = **shared;
+  }
+  s["pool_clone_method"] = std::string(CloneMethodName(config_.clone_method));
   if (mounted) {
     s["loop_device"] = loop;
     struct statvfs vfs {};

@@ -30,6 +30,7 @@
 
 #include "common/result.h"
 #include "volume-plugin/create_options.h"
+#include "volume-plugin/pool.h"
 #include "volume-plugin/system.h"
 #include "volume-plugin/volume_meta.h"
 
@@ -37,6 +38,17 @@ namespace helix::vol {
 
 struct ManagerConfig {
   std::string state_dir = "/var/lib/helixvol";
+  // Where volume directories live (PoolInfo::volumes_dir); empty means
+  // <state_dir>/volumes.
+  std::string pool_dir;
+  CloneMethod clone_method = CloneMethod::kCopy;
+  // DEFAULT_FROM: volumes created without `from` (but not anonymous ones)
+  // are cloned from this volume. Empty: none.
+  std::string default_from;
+  // FREEZE_TIMEOUT: the longest a mounted source stays frozen for a clone;
+  // past it the source is thawed and the clone abandoned, so a desktop never
+  // hangs on a stuck clone.
+  std::chrono::milliseconds freeze_timeout{std::chrono::seconds(10)};
   std::string mount_root = "/var/lib/helixvol/mounts";
   uint64_t default_size = 20ull << 30;  // DEFAULT_SIZE
   uint64_t max_size = 1ull << 40;       // MAX_SIZE
@@ -54,9 +66,22 @@ struct VolumeView {
   nlohmann::json status;  // only filled by Get
 };
 
+// The system layer the manager works through, one interface per concern.
+struct SystemOps {
+  LoopDevices& loops;
+  Mounter& mounter;
+  Formatter& formatter;
+  Cloner& cloner;
+  Freezer& freezer;
+  Ext4Tools& ext4;
+};
+
 class VolumeManager {
  public:
-  VolumeManager(ManagerConfig config, LoopDevices& loops, Mounter& mounter, Formatter& formatter);
+  VolumeManager(ManagerConfig config, SystemOps ops);
+
+  // Points the manager at the pool PreparePool chose. Call before Recover.
+  void UsePool(const PoolInfo& pool);
 
   // Rebuilds the registry from the pool and reconciles it with the kernel's
   // mounts and loop devices. Call once, before serving requests.
@@ -98,16 +123,22 @@ class VolumeManager {
   // Writes `meta` to disk, then into `v`. Requires v->op_mu.
   Status SaveMeta(Volume& v, const VolumeMeta& meta);
   Status CreateLocked(const std::string& name, const CreateOptions& options);
+  // Fills `image` with a clone of `source` and returns the method used.
+  // Freezes the source while it is copied if it is mounted.
+  Result<CloneMethod> CloneImage(const std::string& source, const std::string& image,
+                                 const CreateOptions& options, VolumeMeta& meta);
+  // Enlarges a cloned image to `size` and grows its filesystem to fill it.
+  Status GrowImage(const std::string& image, uint64_t size);
   // Attach (or reuse) a loop device and mount the image. Requires v->op_mu.
   Status MountFilesystem(Volume& v, const std::string& name);
   // Unmount and let autoclear detach. Requires v->op_mu.
   Status UnmountFilesystem(Volume& v, const std::string& name);
   Status RecoverVolume(const std::string& name, const std::vector<MountEntry>& mounts);
 
-  const ManagerConfig config_;
+  ManagerConfig config_;  // pool_dir and clone_method set by UsePool before serving
+  SystemOps ops_;
   LoopDevices& loops_;
   Mounter& mounter_;
-  Formatter& formatter_;
 
   std::mutex mu_;
   std::condition_variable creating_cv_;
@@ -119,5 +150,7 @@ class VolumeManager {
 // errors=remount-ro (stop a damaged filesystem before it spreads), discard
 // (freed blocks are punched out of the sparse image and go back to the pool).
 inline constexpr const char* kMountOptions = "noatime,errors=remount-ro,discard";
+// Snapshots are immutable: a read-only mount of a read-only loop device.
+inline constexpr const char* kSnapshotMountOptions = "ro,noatime";
 
 }  // namespace helix::vol

@@ -20,6 +20,13 @@ std::string MetaToJson(const VolumeMeta& meta) {
       {"exclusive", meta.exclusive},   {"options", meta.options},
       {"mount_refs", meta.mount_refs},
   };
+  if (!meta.clone_source.empty()) {
+    j["clone_source"] = meta.clone_source;
+    j["clone_method"] = meta.clone_method;
+  }
+  if (meta.snapshot) {
+    j["snapshot"] = true;
+  }
   return j.dump(2) + "\n";
 }
 
@@ -42,6 +49,9 @@ Result<VolumeMeta> MetaFromJson(const std::string& text, const std::string& orig
     m.exclusive = j.value("exclusive", true);
     m.options = j.value("options", std::map<std::string, std::string>{});
     m.mount_refs = j.value("mount_refs", std::map<std::string, int>{});
+    m.clone_source = j.value("clone_source", "");
+    m.clone_method = j.value("clone_method", "");
+    m.snapshot = j.value("snapshot", false);
     return m;
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(origin + ": " + e.what());

@@ -22,6 +22,9 @@ struct VolumeMeta {
   std::string created_at;  // RFC 3339, UTC
   bool exclusive = true;
   std::map<std::string, std::string> options;  // as given at create
+  std::string clone_source;                    // the volume this one was cloned from, if any
+  std::string clone_method;                    // "reflink" or "copy" for clones
+  bool snapshot = false;                       // immutable: mounted read-only
   // Mount references by dockerd's mount ID. Saved so that a restarted plugin
   // still knows which containers hold the volume.
   std::map<std::string, int> mount_refs;

@@ -26,12 +26,20 @@ Status VolumeManager::MountFilesystem(Volume& v, const std::string& name) {
   if (!existing.ok()) {
     return existing.error();
   }
+  bool snapshot;
+  {
+    std::lock_guard state(v.state_mu);
+    snapshot = v.meta.snapshot;
+  }
   AttachedLoop attached;  // keeps a new device alive until it is mounted
   std::string device;
   if (existing->has_value()) {
     device = **existing;
   } else {
-    auto a = loops_.Attach(ImagePath(name), /*read_only=*/false);
+    // A snapshot is read-only down to the loop device: a privileged
+    // container could remount a read-only ext4 read-write, but not make
+    // a read-only block device writable.
+    auto a = loops_.Attach(ImagePath(name), /*read_only=*/snapshot);
     if (!a.ok()) {
       return a.error();
     }
@@ -40,7 +48,8 @@ Status VolumeManager::MountFilesystem(Volume& v, const std::string& name) {
   }
   std::string target = MountTarget(name);
   HELIX_TRY(MakeDirs(target, 0755));
-  HELIX_TRY(mounter_.Mount(device, target, "ext4", kMountOptions));
+  HELIX_TRY(
+      mounter_.Mount(device, target, "ext4", snapshot ? kSnapshotMountOptions : kMountOptions));
   // dockerd gets data/, so lost+found never makes a new volume look non-empty
   // (dockerd copies an image's files into a volume only when it is empty).
   if (auto s = MakeDirs(JoinPath(target, "data"), 0755); !s.ok()) {
@@ -90,7 +99,8 @@ Result<std::string> VolumeManager::Mount(const std::string& name, const std::str
     meta = v.meta;
     mounted = v.mounted;
   }
-  if (!meta.mount_refs.count(id) && !meta.mount_refs.empty() && meta.exclusive) {
+  // Many containers may share a snapshot: nobody can write to it.
+  if (!meta.mount_refs.count(id) && !meta.mount_refs.empty() && meta.exclusive && !meta.snapshot) {
     return Busy(context + ": in use by another container (mount ID " +
                 ShortId(meta.mount_refs.begin()->first) +
                 "); a data root is exclusive because two Docker engines on one data root "

@@ -72,6 +72,13 @@ Status VolumeManager::RecoverVolume(const std::string& name,
     return loop.error();
   }
   const bool referenced = meta->References() > 0;
+  if (mount) {
+    // A plugin killed in the middle of a clone must not leave a desktop's
+    // filesystem frozen. Thawing one that is not frozen does nothing.
+    if (auto s = ops_.freezer.Thaw(target); !s.ok()) {
+      spdlog::warn("recovery: thaw {}: {}", target, s.error().message());
+    }
+  }
   if (mount && referenced) {
     v->mounted = true;
     v->loop_device = mount->source;

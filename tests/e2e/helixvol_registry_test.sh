@@ -45,7 +45,7 @@ e2e_pass "make publish pushed $registry/helixvol:e2e"
 assert_eq "" "$(docker plugin ls -q)" "publish leaves no plugin behind in the engine"
 
 state=$E2E_DIR/installed-state
-mkdir -p "$state"
+helixvol_xfs_state "$state"
 docker plugin install --grant-all-permissions --alias helixvol "$registry/helixvol:e2e" \
   state.source="$state" >/dev/null
 e2e_defer _helixvol_remove_managed "$DOCKER_HOST" helixvol

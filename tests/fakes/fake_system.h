@@ -4,6 +4,9 @@
 // autoclear), and can be told to fail at one named step.
 #pragma once
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -12,7 +15,9 @@
 #include <vector>
 
 #include "common/file_util.h"
+#include "volume-plugin/pool.h"
 #include "volume-plugin/system.h"
+#include "volume-plugin/volume_manager.h"
 
 namespace helix::vol::testing {
 
@@ -152,6 +157,85 @@ class FakeFormatter : public Formatter {
 
  private:
   CallLog& log_;
+};
+
+// Copies files (the unit tests' pool is a plain directory); says a reflink
+// clone shares everything with its source, a copy nothing.
+class FakeCloner : public Cloner {
+ public:
+  explicit FakeCloner(CallLog& log) : log_(log) {}
+  Status Clone(const std::string& src, const std::string& dst, CloneMethod method) override {
+    log_.Record("clone " + std::string(CloneMethodName(method)) + " " + src + " " + dst);
+    if (int err = log_.ShouldFail("clone")) return SysError("clone " + src, err);
+    // Same size, no data: the images in unit tests are sparse and unformatted.
+    struct stat st {};
+    if (::stat(src.c_str(), &st) != 0) return SysError("clone " + src);
+    if (::truncate(std::string(dst).c_str(), 0) != 0 && errno != ENOENT) return SysError(dst);
+    std::ofstream(dst, std::ios::binary).close();
+    if (::truncate(dst.c_str(), st.st_size) != 0) return SysError("clone to " + dst);
+    std::lock_guard lock(mu_);
+    if (method == CloneMethod::kReflink) shared_.insert(IdOf(dst)->ino);  // survives renames
+    return Ok();
+  }
+  Result<std::optional<uint64_t>> SharedBytes(const std::string& path) override {
+    auto id = IdOf(path);
+    if (!id.ok()) return id.error();
+    std::lock_guard lock(mu_);
+    return std::optional<uint64_t>(shared_.count(id->ino) ? 4096 : 0);
+  }
+  Result<uint64_t> ExtentCount(const std::string&) override { return extents; }
+  uint64_t extents = 1;
+
+ private:
+  CallLog& log_;
+  std::mutex mu_;
+  std::set<ino_t> shared_;
+};
+
+class FakeFreezer : public Freezer {
+ public:
+  explicit FakeFreezer(CallLog& log) : log_(log) {}
+  Status Freeze(const std::string& mountpoint) override {
+    log_.Record("freeze " + mountpoint);
+    if (int err = log_.ShouldFail("freeze")) return SysError("freeze " + mountpoint, err);
+    return Ok();
+  }
+  Status Thaw(const std::string& mountpoint) override {
+    log_.Record("thaw " + mountpoint);
+    return Ok();
+  }
+
+ private:
+  CallLog& log_;
+};
+
+class FakeExt4Tools : public Ext4Tools {
+ public:
+  explicit FakeExt4Tools(CallLog& log) : log_(log) {}
+  Status SetRandomUuid(const std::string& image) override {
+    log_.Record("uuid " + image);
+    return Ok();
+  }
+  Status Grow(const std::string& image) override {
+    log_.Record("grow " + image);
+    return Ok();
+  }
+  Result<std::string> Uuid(const std::string&) override { return std::string("fake-uuid"); }
+
+ private:
+  CallLog& log_;
+};
+
+// Every fake, wired together, with the SystemOps a VolumeManager takes.
+struct FakeSystem {
+  CallLog log;
+  FakeLoopDevices loops{log};
+  FakeMounter mounter{log, loops};
+  FakeFormatter formatter{log};
+  FakeCloner cloner{log};
+  FakeFreezer freezer{log};
+  FakeExt4Tools ext4{log};
+  SystemOps Ops() { return {loops, mounter, formatter, cloner, freezer, ext4}; }
 };
 
 }  // namespace helix::vol::testing

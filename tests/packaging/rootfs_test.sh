@@ -21,9 +21,13 @@ trap 'umount -R "$root/dev"; umount "$root/proc"' EXIT
 check "helixvol runs in the rootfs" chroot "$root" /usr/bin/helixvol help >/dev/null
 truncate -s 64M "$root/tmp/t.img"
 check "mkfs.ext4 runs in the rootfs" chroot "$root" mkfs.ext4 -q -F -O metadata_csum_seed \
-  -m 0 -E lazy_itable_init=1,lazy_journal_init=1 /tmp/t.img
+  -m 0 -b 4096 -E lazy_itable_init=1,lazy_journal_init=1 /tmp/t.img
 check "e2fsck accepts what it made" chroot "$root" e2fsck -fn /tmp/t.img >/dev/null
 rm -f "$root/tmp/t.img"
+truncate -s 320M "$root/tmp/pool.img"
+check "mkfs.xfs makes a reflink pool in the rootfs" chroot "$root" mkfs.xfs -q -f -m reflink=1 \
+  /tmp/pool.img
+rm -f "$root/tmp/pool.img"
 for tool in tune2fs resize2fs; do
   check "$tool runs in the rootfs" bash -c "chroot '$root' $tool 2>&1 | grep -q Usage"
 done

@@ -89,7 +89,7 @@ TEST_CASE("helixvol serves every volume endpoint with real ext4 volumes", "[plug
 
   REQUIRE(p.Call("Remove", {{"Name", "v1"}}).ok());
   CHECK((*p.Call("List", json(nullptr)))["Volumes"].empty());
-  CHECK(*helix::ListDir(p.state_dir() + "/volumes") == std::vector<std::string>{});
+  CHECK(*helix::ListDir(p.volumes_dir()) == std::vector<std::string>{});
 }
 
 TEST_CASE("bad requests get exact errors and create nothing", "[plugin]") {
@@ -113,7 +113,7 @@ TEST_CASE("bad requests get exact errors and create nothing", "[plugin]") {
   CHECK(p.CallError("Create", {{"Name", "v1"}, {"Opts", {{"size", "99999999T"}}}}) ==
         R"(invalid option size="99999999T": size "99999999T" is too large)");
   CHECK(p.CallError("Create", {{"Name", "v1"}, {"Opts", {{"bogus", "1"}}}}) ==
-        R"(invalid option "bogus" (valid: exclusive, size))");
+        R"(invalid option "bogus" (valid: exclusive, from, size, snapshot))");
   CHECK(p.CallError("Create", {{"Opts", json::object()}}) == "missing field Name");
   CHECK(p.CallError("Mount", {{"Name", "nope"}, {"ID", kId1}}) ==
         R"(mount volume "nope": volume "nope" not found)");
@@ -127,7 +127,7 @@ TEST_CASE("bad requests get exact errors and create nothing", "[plugin]") {
   CHECK(res->status == 400);
   CHECK(json::parse(res->body)["Err"].get<std::string>().rfind(
             "malformed JSON in request to /VolumeDriver.Create", 0) == 0);
-  CHECK(*helix::ListDir(p.state_dir() + "/volumes") == std::vector<std::string>{});
+  CHECK(*helix::ListDir(p.volumes_dir()) == std::vector<std::string>{});
 
   REQUIRE(p.Call("Create", {{"Name", "v1"}, {"Opts", {{"size", "32M"}}}}).ok());
   REQUIRE(p.Call("Mount", {{"Name", "v1"}, {"ID", kId1}}).ok());

@@ -45,8 +45,15 @@ class PluginProcess {
   std::string socket() const { return dir_ / "helixvol.sock"; }
   std::string state_dir() const { return dir_ / "state"; }
   std::string mount_root() const { return dir_ / "mounts"; }
+  // Where volume directories are: on /tmp (ext4, no reflink) POOL=auto makes
+  // a self-managed XFS pool, unless the test chose another POOL.
+  std::string volumes_dir() const {
+    struct stat st {};
+    bool self_managed = ::stat((state_dir() + "/pool.img").c_str(), &st) == 0;
+    return state_dir() + (self_managed ? "/pool/volumes" : "/volumes");
+  }
   std::string image(const std::string& name) const {
-    return state_dir() + "/volumes/" + name + "/disk.img";
+    return volumes_dir() + "/" + name + "/disk.img";
   }
 
   // Starts the binary and waits until it answers Activate.

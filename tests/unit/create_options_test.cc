@@ -82,8 +82,10 @@ TEST_CASE("bad sizes are refused naming the option and the value", "[options]") 
 }
 
 TEST_CASE("unknown options are refused with the list of valid ones", "[options]") {
-  CHECK(OptionError({{"bogus", "1"}}) == R"(invalid option "bogus" (valid: exclusive, size))");
-  CHECK(OptionError({{"sise", "2G"}}) == R"(invalid option "sise" (valid: exclusive, size))");
+  CHECK(OptionError({{"bogus", "1"}}) ==
+        R"(invalid option "bogus" (valid: exclusive, from, size, snapshot))");
+  CHECK(OptionError({{"sise", "2G"}}) ==
+        R"(invalid option "sise" (valid: exclusive, from, size, snapshot))");
 }
 
 TEST_CASE("exclusive takes only true or false", "[options]") {

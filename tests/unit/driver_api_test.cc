@@ -19,10 +19,9 @@ namespace {
 
 struct Served {
   helix::testing::TempDir dir;
-  vol::testing::CallLog log;
-  vol::testing::FakeLoopDevices loops{log};
-  vol::testing::FakeMounter mounter{log, loops};
-  vol::testing::FakeFormatter formatter{log};
+  vol::testing::FakeSystem sys;
+  vol::testing::CallLog& log = sys.log;
+  vol::testing::FakeMounter& mounter = sys.mounter;
   std::unique_ptr<VolumeManager> manager;
   std::unique_ptr<PluginServer> server;
   std::thread thread;
@@ -32,7 +31,7 @@ struct Served {
     config.state_dir = dir / "state";
     config.mount_root = dir / "mnt";
     config.pool_reserve = 0;
-    manager = std::make_unique<VolumeManager>(config, loops, mounter, formatter);
+    manager = std::make_unique<VolumeManager>(config, sys.Ops());
     REQUIRE(manager->Recover().ok());
     server = std::make_unique<PluginServer>(PluginServer::Options{socket(), {"VolumeDriver"}});
     RegisterVolumeDriver(*server, *manager);

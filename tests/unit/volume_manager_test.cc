@@ -13,9 +13,9 @@ using namespace helix;
 using namespace helix::vol;
 using helix::testing::TempDir;
 using helix::vol::testing::CallLog;
-using helix::vol::testing::FakeFormatter;
 using helix::vol::testing::FakeLoopDevices;
 using helix::vol::testing::FakeMounter;
+using helix::vol::testing::FakeSystem;
 
 namespace {
 
@@ -25,10 +25,10 @@ const std::string kId2(64, '2');
 // A VolumeManager over fakes, in a fresh temporary state directory.
 struct Fixture {
   TempDir dir;
-  CallLog log;
-  FakeLoopDevices loops{log};
-  FakeMounter mounter{log, loops};
-  FakeFormatter formatter{log};
+  FakeSystem sys;
+  CallLog& log = sys.log;
+  FakeLoopDevices& loops = sys.loops;
+  FakeMounter& mounter = sys.mounter;
   ManagerConfig config;
   std::unique_ptr<VolumeManager> manager;
 
@@ -40,7 +40,7 @@ struct Fixture {
   }
   // A new manager over the same pool and kernel state, as after a kill -9.
   void Restart() {
-    manager = std::make_unique<VolumeManager>(config, loops, mounter, formatter);
+    manager = std::make_unique<VolumeManager>(config, sys.Ops());
     REQUIRE(manager->Recover().ok());
   }
   std::vector<std::string> PoolEntries() { return *ListDir(config.state_dir + "/volumes"); }
@@ -90,7 +90,8 @@ TEST_CASE("bad input to create changes nothing", "[manager]") {
   REQUIRE_FALSE(s.ok());
   s = f.manager->Create("v1", {{"bogus", "1"}});
   REQUIRE_FALSE(s.ok());
-  CHECK(s.error().message() == R"(invalid option "bogus" (valid: exclusive, size))");
+  CHECK(s.error().message() ==
+        R"(invalid option "bogus" (valid: exclusive, from, size, snapshot))");
   CHECK(f.PoolEntries().empty());
   CHECK(f.log.calls.empty());
   CHECK_FALSE(f.manager->Get("v1").ok());
@@ -341,7 +342,8 @@ TEST_CASE("get and list do not wait behind a slow create", "[manager][concurrenc
       return Ok();
     }
   } blocking;
-  VolumeManager m(f.config, f.loops, f.mounter, blocking);
+  VolumeManager m(f.config,
+                  {f.loops, f.mounter, blocking, f.sys.cloner, f.sys.freezer, f.sys.ext4});
   REQUIRE(m.Recover().ok());
   auto slow = std::async(std::launch::async, [&] { return m.Create("slow", {}); });
   blocking.entered.get_future().wait();
