@@ -81,15 +81,9 @@ Result<CloneMethod> VolumeManager::CloneImage(const std::string& source, const s
   Volume& src = **found;
   // No mount, unmount or removal of the source while it is copied.
   std::lock_guard op(src.op_mu);
-  VolumeMeta src_meta;
-  bool mounted;
-  {
-    std::lock_guard state(src.state_mu);
-    if (src.removed) {
-      return NotFound("clone source " + Quote(source) + " not found");
-    }
-    src_meta = src.meta;
-    mounted = src.mounted;
+  auto [src_meta, mounted, loop, removed] = StateOf(src);
+  if (removed) {
+    return NotFound("clone source " + Quote(source) + " not found");
   }
   uint64_t size = src_meta.size_bytes;
   if (options.size_given) {

@@ -81,6 +81,11 @@ std::string VolumeManager::MountTarget(const std::string& name) const {
   return JoinPath(config_.mount_root, name);
 }
 
+VolumeManager::VolumeState VolumeManager::StateOf(const Volume& v) {
+  std::lock_guard state(v.state_mu);
+  return {v.meta, v.mounted, v.loop_device, v.removed};
+}
+
 Result<VolumeManager::VolumePtr> VolumeManager::Find(const std::string& name) {
   std::lock_guard lock(mu_);
   auto it = volumes_.find(name);
@@ -241,15 +246,7 @@ Result<VolumeView> VolumeManager::Get(const std::string& name) {
   if (!found.ok()) {
     return found.error();
   }
-  VolumeMeta meta;
-  bool mounted;
-  std::string loop;
-  {
-    std::lock_guard state((*found)->state_mu);
-    meta = (*found)->meta;
-    mounted = (*found)->mounted;
-    loop = (*found)->loop_device;
-  }
+  auto [meta, mounted, loop, removed] = StateOf(**found);
   VolumeView view{name, mounted ? JoinPath(MountTarget(name), "data") : "", meta.created_at, {}};
   nlohmann::json& s = view.status;
   s["size"] = FormatSize(meta.size_bytes);

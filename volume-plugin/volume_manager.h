@@ -115,6 +115,15 @@ class VolumeManager {
     bool removed = false;     // guarded by state_mu
   };
   using VolumePtr = std::shared_ptr<Volume>;
+  // A consistent copy of a volume's state, taken under its state_mu, so
+  // slow work can go on without holding it.
+  struct VolumeState {
+    VolumeMeta meta;
+    bool mounted;
+    std::string loop_device;
+    bool removed;
+  };
+  static VolumeState StateOf(const Volume& v);
 
   Result<VolumePtr> Find(const std::string& name);
   std::string VolumeDir(const std::string& name) const;

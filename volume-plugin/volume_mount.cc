@@ -89,15 +89,9 @@ Result<std::string> VolumeManager::Mount(const std::string& name, const std::str
   }
   Volume& v = **found;
   std::lock_guard op(v.op_mu);
-  VolumeMeta meta;
-  bool mounted;
-  {
-    std::lock_guard state(v.state_mu);
-    if (v.removed) {
-      return NotFound(context + ": volume " + Quote(name) + " not found");
-    }
-    meta = v.meta;
-    mounted = v.mounted;
+  auto [meta, mounted, loop, removed] = StateOf(v);
+  if (removed) {
+    return NotFound(context + ": volume " + Quote(name) + " not found");
   }
   // Many containers may share a snapshot: nobody can write to it.
   if (!meta.mount_refs.count(id) && !meta.mount_refs.empty() && meta.exclusive && !meta.snapshot) {
@@ -147,13 +141,7 @@ Status VolumeManager::Unmount(const std::string& name, const std::string& id) {
   }
   Volume& v = **found;
   std::lock_guard op(v.op_mu);
-  VolumeMeta meta;
-  bool mounted;
-  {
-    std::lock_guard state(v.state_mu);
-    meta = v.meta;
-    mounted = v.mounted;
-  }
+  auto [meta, mounted, loop, removed] = StateOf(v);
   auto it = meta.mount_refs.find(id);
   if (it == meta.mount_refs.end()) {
     return NotFound(context + ": no mount with ID " + Quote(id));
@@ -192,13 +180,7 @@ Result<std::vector<std::string>> VolumeManager::Release(const std::string& name,
   }
   Volume& v = **found;
   std::lock_guard op(v.op_mu);
-  VolumeMeta meta;
-  bool mounted;
-  {
-    std::lock_guard state(v.state_mu);
-    meta = v.meta;
-    mounted = v.mounted;
-  }
+  auto [meta, mounted, loop, removed] = StateOf(v);
   std::vector<std::string> dropped;
   if (id.empty()) {
     for (const auto& [ref, count] : meta.mount_refs) {
