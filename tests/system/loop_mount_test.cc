@@ -2,7 +2,6 @@
 // images in a private temp directory, real loop devices, real mounts. Every
 // test ends by checking that no loop device is still bound to its images.
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -22,6 +21,7 @@
 #include "common/file_util.h"
 #include "common/spawn.h"
 #include "common/unique_fd.h"
+#include "system/kernel_scratch.h"
 #include "system/root.h"
 #include "volume-plugin/loop_devices.h"
 #include "volume-plugin/mounter.h"
@@ -32,117 +32,28 @@ namespace {
 constexpr off_t kImageSize = off_t{64} << 20;
 constexpr long kExt4SuperMagic = 0xEF53;
 
-// The message of a failed Result, for INFO; empty on success.
-template <typename R>
-std::string ErrorText(const R& result) {
-  return result.ok() ? std::string() : result.error().message();
+using testing::ErrorText;
+using testing::KernelScratch;
+using testing::WithKernelScratch;
+
+// A sparse file of kImageSize in the scratch directory, with an ext4
+// filesystem unless `format` is false; remembered for the leak check.
+std::string Image(KernelScratch& s, const std::string& name, bool format = true) {
+  std::string path = s.SparseFile(s.Path(name), kImageSize);
+  if (format) {
+    auto mkfs = RunChecked({"mkfs.ext4", "-q", "-F", path}, std::chrono::seconds(60));
+    INFO(ErrorText(mkfs));
+    REQUIRE(mkfs.ok());
+  }
+  return path;
 }
 
-// One test's scratch space under /tmp. Teardown() undoes whatever the test
-// left behind, in the order the kernel needs: unmount, then detach loop
-// devices still bound to the images, then delete the files.
-class Scratch {
- public:
-  Scratch() {
-    char tmpl[] = "/tmp/helixvol-sys-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir_ = tmpl;
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  ~Scratch() { (void)Teardown(); }
-
-  // A sparse file of kImageSize, with an ext4 filesystem unless `format` is
-  // false. The image is remembered for the leak check.
-  std::string Image(const std::string& name, bool format = true) {
-    std::string path = dir_ + "/" + name;
-    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    REQUIRE(fd.valid());
-    REQUIRE(::ftruncate(fd.get(), kImageSize) == 0);
-    fd.Reset();
-    auto id = IdOf(path);
-    REQUIRE(id.ok());
-    images_.push_back(*id);
-    if (format) {
-      auto mkfs = RunChecked({"mkfs.ext4", "-q", "-F", path}, std::chrono::seconds(60));
-      INFO(ErrorText(mkfs));
-      REQUIRE(mkfs.ok());
-    }
-    return path;
-  }
-
-  // A directory to mount on; unmounted by Teardown if still mounted.
-  std::string MountPoint(const std::string& name) {
-    std::string path = dir_ + "/" + name;
-    REQUIRE(::mkdir(path.c_str(), 0755) == 0);
-    mount_points_.push_back(path);
-    return path;
-  }
-
-  // Returns the loop devices that were still bound to this test's images
-  // once every mount was gone and every descriptor closed: with autoclear
-  // there should be none. They are detached so the machine stays clean.
-  std::vector<std::string> Teardown() {
-    std::vector<std::string> leaked;
-    if (dir_.empty()) {
-      return leaked;
-    }
-    // Stacked mounts come off one per call; EINVAL means nothing is left.
-    for (auto it = mount_points_.rbegin(); it != mount_points_.rend(); ++it) {
-      while (::umount2(it->c_str(), 0) == 0) {
-      }
-      if (errno == EBUSY) {
-        while (::umount2(it->c_str(), MNT_DETACH) == 0) {
-        }
-      }
-    }
-    KernelLoopDevices loops;
-    for (const FileId& id : images_) {
-      auto found = loops.FindByBacking(id);
-      if (found.ok() && found->has_value()) {
-        leaked.push_back(**found);
-        (void)loops.Detach(**found);
-      }
-    }
-    // FTW_MOUNT: should an unmount above have failed, never delete inside it.
-    ::nftw(dir_.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-    dir_.clear();
-    return leaked;
-  }
-
-  const std::string& dir() const { return dir_; }
-
- private:
-  // Keeps going past failures: better to leave one file than stop halfway.
-  static int RemoveEntry(const char* path, const struct stat*, int type, FTW*) {
-    if (type == FTW_DP) {
-      ::rmdir(path);
-    } else {
-      ::unlink(path);
-    }
-    return 0;
-  }
-
-  std::string dir_;
-  std::vector<FileId> images_;
-  std::vector<std::string> mount_points_;
-};
-
-// Runs a test body in its own Scratch, then checks for leaked loop devices
-// whether the body passed or failed.
-template <typename Body>
-void WithScratch(Body body) {
-  Scratch scratch;
-  try {
-    body(scratch);
-  } catch (...) {
-    std::vector<std::string> leaked = scratch.Teardown();
-    CHECK(leaked == std::vector<std::string>());
-    throw;
-  }
-  std::vector<std::string> leaked = scratch.Teardown();
-  INFO("loop devices left bound to this test's images");
-  CHECK(leaked == std::vector<std::string>());
+// A directory to mount on; unmounted at teardown if still mounted.
+std::string MountPoint(KernelScratch& s, const std::string& name) {
+  std::string path = s.Path(name);
+  REQUIRE(::mkdir(path.c_str(), 0755) == 0);
+  s.TrackMount(path);
+  return path;
 }
 
 bool IsMounted(const std::string& target) {
@@ -209,8 +120,8 @@ class ProcessInside {
 
 TEST_CASE("Attach binds the image with autoclear and Inspect reports its device and inode") {
   REQUIRE_ROOT_OR_SKIP();
-  WithScratch([](Scratch& s) {
-    std::string image = s.Image("disk.img");
+  WithKernelScratch([](KernelScratch& s) {
+    std::string image = Image(s, "disk.img");
     KernelLoopDevices loops;
     auto loop = loops.Attach(image, /*read_only=*/false);
     INFO(ErrorText(loop));
@@ -231,14 +142,14 @@ TEST_CASE("Attach binds the image with autoclear and Inspect reports its device 
 
 TEST_CASE("Attach keeps direct I/O on for an image on ext4") {
   REQUIRE_ROOT_OR_SKIP();
-  WithScratch([](Scratch& s) {
+  WithKernelScratch([](KernelScratch& s) {
     struct statfs fs {};
     REQUIRE(::statfs(s.dir().c_str(), &fs) == 0);
     if (fs.f_type != kExt4SuperMagic) {
       WARN("SKIPPED: " << s.dir() << " is not on ext4; direct I/O support varies elsewhere");
       return;
     }
-    std::string image = s.Image("disk.img");
+    std::string image = Image(s, "disk.img");
     KernelLoopDevices loops;
     auto loop = loops.Attach(image, false);
     REQUIRE(loop.ok());
@@ -250,7 +161,7 @@ TEST_CASE("Attach keeps direct I/O on for an image on ext4") {
 
 TEST_CASE("Attach of a missing image names the image") {
   REQUIRE_ROOT_OR_SKIP();
-  WithScratch([](Scratch& s) {
+  WithKernelScratch([](KernelScratch& s) {
     auto loop = KernelLoopDevices().Attach(s.dir() + "/nope.img", false);
     REQUIRE_FALSE(loop.ok());
     CHECK(loop.error().kind() == ErrorKind::kNotFound);
@@ -262,13 +173,13 @@ TEST_CASE("Attach of a missing image names the image") {
 
 TEST_CASE("Concurrent attaches each get their own device") {
   REQUIRE_ROOT_OR_SKIP();
-  WithScratch([](Scratch& s) {
+  WithKernelScratch([](KernelScratch& s) {
     // Threads race between LOOP_CTL_GET_FREE and LOOP_CONFIGURE; the losers
     // must retry on a fresh device rather than fail or share one.
     constexpr int kCount = 8;
     std::vector<std::string> images;
     for (int i = 0; i < kCount; ++i) {
-      images.push_back(s.Image("disk" + std::to_string(i) + ".img", /*format=*/false));
+      images.push_back(Image(s, "disk" + std::to_string(i) + ".img", /*format=*/false));
     }
     KernelLoopDevices loops;
     std::vector<std::optional<Result<AttachedLoop>>> results(kCount);
@@ -297,9 +208,9 @@ TEST_CASE("Concurrent attaches each get their own device") {
 
 TEST_CASE("FindByBacking finds the device by file id and nothing for another file") {
   REQUIRE_ROOT_OR_SKIP();
-  WithScratch([](Scratch& s) {
-    std::string image = s.Image("disk.img", /*format=*/false);
-    std::string other = s.Image("other.img", /*format=*/false);
+  WithKernelScratch([](KernelScratch& s) {
+    std::string image = Image(s, "disk.img", /*format=*/false);
+    std::string other = Image(s, "other.img", /*format=*/false);
     KernelLoopDevices loops;
     auto loop = loops.Attach(image, false);
     REQUIRE(loop.ok());
@@ -317,9 +228,9 @@ TEST_CASE("FindByBacking finds the device by file id and nothing for another fil
 
 TEST_CASE("A mounted image is listed with its loop device and fstype until unmounted") {
   REQUIRE_ROOT_OR_SKIP();
-  WithScratch([](Scratch& s) {
-    std::string image = s.Image("disk.img");
-    std::string target = s.MountPoint("mnt");
+  WithKernelScratch([](KernelScratch& s) {
+    std::string image = Image(s, "disk.img");
+    std::string target = MountPoint(s, "mnt");
     KernelLoopDevices loops;
     KernelMounter mounter;
     auto loop = loops.Attach(image, false);
@@ -351,9 +262,9 @@ TEST_CASE("A mounted image is listed with its loop device and fstype until unmou
 
 TEST_CASE("The loop device detaches itself after the last unmount and descriptor close") {
   REQUIRE_ROOT_OR_SKIP();
-  WithScratch([](Scratch& s) {
-    std::string image = s.Image("disk.img");
-    std::string target = s.MountPoint("mnt");
+  WithKernelScratch([](KernelScratch& s) {
+    std::string image = Image(s, "disk.img");
+    std::string target = MountPoint(s, "mnt");
     KernelLoopDevices loops;
     KernelMounter mounter;
     auto loop = loops.Attach(image, false);
@@ -375,8 +286,8 @@ TEST_CASE("The loop device detaches itself after the last unmount and descriptor
 
 TEST_CASE("Closing the descriptor of an unmounted attach detaches the device") {
   REQUIRE_ROOT_OR_SKIP();
-  WithScratch([](Scratch& s) {
-    std::string image = s.Image("disk.img", /*format=*/false);
+  WithKernelScratch([](KernelScratch& s) {
+    std::string image = Image(s, "disk.img", /*format=*/false);
     KernelLoopDevices loops;
     auto loop = loops.Attach(image, false);
     REQUIRE(loop.ok());
@@ -389,9 +300,9 @@ TEST_CASE("Closing the descriptor of an unmounted attach detaches the device") {
 
 TEST_CASE("Detach of a mounted device takes effect at the unmount") {
   REQUIRE_ROOT_OR_SKIP();
-  WithScratch([](Scratch& s) {
-    std::string image = s.Image("disk.img");
-    std::string target = s.MountPoint("mnt");
+  WithKernelScratch([](KernelScratch& s) {
+    std::string image = Image(s, "disk.img");
+    std::string target = MountPoint(s, "mnt");
     KernelLoopDevices loops;
     KernelMounter mounter;
     auto loop = loops.Attach(image, false);
@@ -416,9 +327,9 @@ TEST_CASE("Detach of a mounted device takes effect at the unmount") {
 
 TEST_CASE("A read-only attach mounted ro refuses writes with EROFS") {
   REQUIRE_ROOT_OR_SKIP();
-  WithScratch([](Scratch& s) {
-    std::string image = s.Image("disk.img");
-    std::string target = s.MountPoint("mnt");
+  WithKernelScratch([](KernelScratch& s) {
+    std::string image = Image(s, "disk.img");
+    std::string target = MountPoint(s, "mnt");
     KernelLoopDevices loops;
     KernelMounter mounter;
     auto loop = loops.Attach(image, /*read_only=*/true);
@@ -438,9 +349,9 @@ TEST_CASE("A read-only attach mounted ro refuses writes with EROFS") {
 
 TEST_CASE("A read-write mount of a read-only device fails instead of going read-only") {
   REQUIRE_ROOT_OR_SKIP();
-  WithScratch([](Scratch& s) {
-    std::string image = s.Image("disk.img");
-    std::string target = s.MountPoint("mnt");
+  WithKernelScratch([](KernelScratch& s) {
+    std::string image = Image(s, "disk.img");
+    std::string target = MountPoint(s, "mnt");
     KernelLoopDevices loops;
     KernelMounter mounter;
     auto loop = loops.Attach(image, /*read_only=*/true);
@@ -457,9 +368,9 @@ TEST_CASE("A read-write mount of a read-only device fails instead of going read-
 
 TEST_CASE("Unmount of a mount with an open descriptor inside is busy with EBUSY") {
   REQUIRE_ROOT_OR_SKIP();
-  WithScratch([](Scratch& s) {
-    std::string image = s.Image("disk.img");
-    std::string target = s.MountPoint("mnt");
+  WithKernelScratch([](KernelScratch& s) {
+    std::string image = Image(s, "disk.img");
+    std::string target = MountPoint(s, "mnt");
     KernelLoopDevices loops;
     KernelMounter mounter;
     auto loop = loops.Attach(image, false);
@@ -481,9 +392,9 @@ TEST_CASE("Unmount of a mount with an open descriptor inside is busy with EBUSY"
 
 TEST_CASE("Unmount of a mount that is a process's working directory is busy with EBUSY") {
   REQUIRE_ROOT_OR_SKIP();
-  WithScratch([](Scratch& s) {
-    std::string image = s.Image("disk.img");
-    std::string target = s.MountPoint("mnt");
+  WithKernelScratch([](KernelScratch& s) {
+    std::string image = Image(s, "disk.img");
+    std::string target = MountPoint(s, "mnt");
     KernelLoopDevices loops;
     KernelMounter mounter;
     auto loop = loops.Attach(image, false);
@@ -503,8 +414,8 @@ TEST_CASE("Unmount of a mount that is a process's working directory is busy with
 
 TEST_CASE("Unmount of a directory that is not a mount point fails with EINVAL") {
   REQUIRE_ROOT_OR_SKIP();
-  WithScratch([](Scratch& s) {
-    std::string target = s.MountPoint("mnt");
+  WithKernelScratch([](KernelScratch& s) {
+    std::string target = MountPoint(s, "mnt");
     Status unmounted = KernelMounter().Unmount(target);
     REQUIRE_FALSE(unmounted.ok());
     CHECK(unmounted.error().sys_errno() == EINVAL);
@@ -514,8 +425,8 @@ TEST_CASE("Unmount of a directory that is not a mount point fails with EINVAL") 
 
 TEST_CASE("Mount of a missing device names source and target") {
   REQUIRE_ROOT_OR_SKIP();
-  WithScratch([](Scratch& s) {
-    std::string target = s.MountPoint("mnt");
+  WithKernelScratch([](KernelScratch& s) {
+    std::string target = MountPoint(s, "mnt");
     std::string source = s.dir() + "/no-such-device";
     Status mounted = KernelMounter().Mount(source, target, "ext4", "");
     REQUIRE_FALSE(mounted.ok());

@@ -1,7 +1,6 @@
 // Golden data roots through the helixvol binary on the real kernel: the
 // self-managed XFS pool, reflink clones of a mounted source, snapshots, and
 // the pool surviving a kill -9.
-#include <dirent.h>
 #include <sys/statfs.h>
 
 #include <catch2/catch.hpp>
@@ -9,6 +8,7 @@
 
 #include "common/file_util.h"
 #include "common/spawn.h"
+#include "system/kernel_scratch.h"
 #include "system/plugin_process.h"
 #include "system/root.h"
 
@@ -18,27 +18,6 @@ using nlohmann::json;
 namespace {
 
 constexpr long kXfsMagic = 0x58465342;
-
-// Every loop device bound to `image` (by backing inode), not just the first.
-int LoopsBoundTo(const std::string& image) {
-  auto id = helix::IdOf(image);
-  REQUIRE(id.ok());
-  int n = 0;
-  DIR* d = ::opendir("/sys/block");
-  REQUIRE(d != nullptr);
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name.rfind("loop", 0) != 0) continue;
-    std::ifstream ino("/sys/block/" + name + "/loop/backing_file");
-    if (!ino) continue;
-    std::string backing;
-    std::getline(ino, backing);
-    auto bid = helix::IdOf(backing);
-    if (bid.ok() && bid->ino == id->ino && bid->dev == id->dev) ++n;
-  }
-  ::closedir(d);
-  return n;
-}
 
 json Status(PluginProcess& p, const std::string& name) {
   auto r = p.Call("Get", {{"Name", name}});
@@ -95,7 +74,7 @@ TEST_CASE("on ext4 POOL=auto keeps a self-managed XFS pool and clones by reflink
   // device instead of attaching a second one to pool.img.
   p.Kill(SIGKILL);
   p.Start();
-  CHECK(LoopsBoundTo(p.state_dir() + "/pool.img") == 1);
+  CHECK(helix::vol::testing::CountLoopsBackedBy(*helix::IdOf(p.state_dir() + "/pool.img")) == 1);
   CHECK(Status(p, "s1")["mount_references"] == 1);
   CHECK(ReadAll(s1mp + "/golden-file") == "changed in the session");
   for (auto [name, id] : std::vector<std::pair<std::string, std::string>>{
