@@ -1,0 +1,75 @@
+// What helixauthz decides on: one request as dockerd forwarded it, and the
+// same request normalised so that the policy sees exactly what dockerd will
+// act on.
+//
+// Two stages, kept apart so that the policy never touches raw input:
+//  1. ParseAuthzRequest() decodes the AuthZReq document dockerd POSTs to the
+//     plugin (field names as moby's pkg/authorization/api.go spells them).
+//  2. Normalize() turns it into a NormalizedRequest: the target decoded and
+//     stripped of its API version prefix, the body read the way dockerd's Go
+//     decoder will read it. Anything that could be read two ways is an error,
+//     and every error ends in a deny.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace helix::authz {
+
+// The AuthZReq (or AuthZRes) document, decoded but not yet trusted.
+struct AuthzRequest {
+  std::string user;               // "User": TLS client CN, "" without TLS auth
+  std::string user_authn_method;  // "UserAuthNMethod"
+  std::string method;             // "RequestMethod": "GET", "POST", ...
+  std::string uri;                // "RequestUri": raw, as the client sent it
+  // "RequestHeaders": Go's canonical header names ("Content-Type") with the
+  // last value of each.
+  std::map<std::string, std::string> headers;
+  // "RequestBody" after base64 decoding; nullopt when dockerd sent none (it
+  // forwards no body for chunked or oversized requests, or non-JSON ones).
+  std::optional<std::string> body;
+  // AuthZRes only: "ResponseStatusCode" and the decoded "ResponseBody".
+  int response_status = 0;
+  std::optional<std::string> response_body;
+};
+
+// Decodes an AuthZReq/AuthZRes document. Errors name the field
+// ("RequestBody: invalid base64").
+Result<AuthzRequest> ParseAuthzRequest(std::string_view document);
+
+// The request the policy decides on.
+struct NormalizedRequest {
+  std::string user;
+  std::string method;  // upper case, one of the methods dockerd routes
+  // Percent-decoded path without the "/vX.Y" prefix and without the query:
+  // "/containers/create", "/containers/abc/start". Never empty, starts with
+  // "/", no "." or ".." segments, no "//", no trailing "/".
+  std::string path;
+  // "1.41" when the URI carried a version prefix, nullopt when it had none
+  // (dockerd then uses its own current version).
+  std::optional<std::string> api_version;
+  // Decoded query parameters; a repeated parameter keeps every value in
+  // order (Go's r.Form["x"] is a slice; r.FormValue takes the first).
+  std::multimap<std::string, std::string> query;
+  // The JSON body as dockerd's decoder will see it, with every object key
+  // folded to lower-case ASCII. nullopt when the request had no body.
+  // Normalize() refuses, rather than guesses at, any body whose keys collide
+  // after folding, non-ASCII keys, duplicate keys, invalid UTF-8, invalid
+  // JSON or trailing data after the value.
+  std::optional<nlohmann::json> body;
+  // The headers say the client sent a body (Content-Length > 0, or a
+  // Transfer-Encoding), whether or not dockerd forwarded it. A route that
+  // takes no body refuses a declared one; a route that needs one refuses
+  // body == nullopt.
+  bool body_declared = false;
+  std::map<std::string, std::string> headers;  // as in AuthzRequest
+};
+
+Result<NormalizedRequest> Normalize(const AuthzRequest& request);
+
+}  // namespace helix::authz
