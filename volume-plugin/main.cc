@@ -2,7 +2,9 @@
 // in helixvol_lib, which the tests link too.
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -19,6 +21,7 @@
 #include "volume-plugin/loop_devices.h"
 #include "volume-plugin/mounter.h"
 #include "volume-plugin/pool.h"
+#include "volume-plugin/preload.h"
 #include "volume-plugin/volume_manager.h"
 
 namespace {
@@ -39,6 +42,12 @@ commands:
   release NAME [--id ID] [--socket PATH]
              drop a mount reference whose container is gone (all of the
              volume's references without --id), unmounting at zero
+  preload --name SNAPSHOT --engine-image IMAGE (--image REF | --archive FILE)...
+             build a golden data root through the engine's API: load the
+             images into the engine image's own engine on a new volume and
+             seal it as a snapshot (docs/golden-data-roots.md for all flags:
+             --host, --source-host, --driver, --size, --label, --shape,
+             --cap-drop, --memory, --cpus, --pids-limit, --timeout)
   help       print this text
 
 settings (environment): DEFAULT_SIZE (20G), MAX_SIZE (1T), POOL_RESERVE (1G),
@@ -187,6 +196,27 @@ int Release(const std::map<std::string, std::string>& flags,
   return 0;
 }
 
+std::atomic<bool> g_interrupted{false};
+
+int Preload(const std::vector<std::string>& args) {
+  const char* docker_host = std::getenv("DOCKER_HOST");
+  auto options = helix::vol::ParsePreloadArgs(args, docker_host ? docker_host : "");
+  if (!options.ok()) return Fail(options.error().message());
+  // An interrupt lets the run clean up what it made instead of dying mid-way.
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { g_interrupted = true; };
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  auto print = [](const std::string& line) {
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  };
+  if (auto s = helix::vol::RunPreload(*options, print, g_interrupted); !s.ok()) {
+    return Fail(s.error().message());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -199,6 +229,9 @@ int main(int argc, char** argv) {
   if (command == "help" || command == "--help" || command == "-h") {
     std::fputs(kUsage, stdout);
     return 0;
+  }
+  if (command == "preload") {
+    return Preload(std::vector<std::string>(args.begin() + 2, args.end()));
   }
   std::map<std::string, std::string> flags = {{"--socket", kDefaultSocket}};
   if (command == "serve") {

@@ -141,3 +141,17 @@ helixvol_loops_for() {
     if grep -qxF "$majmin $ino" <<<"$images"; then echo "$dev"; fi
   done
 }
+
+# helixvol_preload_shape: the `helixvol preload` flags for a desktop's shape on this machine,
+# one per line (from privileged_flags): --shape privileged, or --shape equivalent with the
+# capabilities the machine cannot grant dropped.
+helixvol_preload_shape() {
+  local flags
+  flags=$(privileged_flags) || return 1
+  if [[ $flags == --privileged ]]; then
+    printf '%s\n' --shape privileged
+    return 0
+  fi
+  printf '%s\n' --shape equivalent
+  awk 'prev == "--cap-drop" { print "--cap-drop"; print } { prev = $0 }' <<<"$flags"
+}

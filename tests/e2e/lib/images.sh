@@ -98,7 +98,8 @@ _e2e_cache_key() {
     local multi
     multi=$(_e2e_xtables_multis) || return 1
     # shellcheck disable=SC2206 # paths without spaces, one per line
-    files+=("${_E2E_DIND_BINARIES[@]}" $multi "$E2E_LIB_DIR/dind-entrypoint")
+    files+=("${_E2E_DIND_BINARIES[@]}" $multi "$E2E_LIB_DIR/dind-entrypoint"
+      "$E2E_LIB_DIR/../../../contrib/helix-preload")
   fi
   sha256sum "${files[@]}" | sha256sum | cut -c1-16
 }
@@ -187,6 +188,8 @@ _e2e_build_dind() {
   _e2e_install_file /etc/protocols "$rootfs" &&
     install -m 0755 "$E2E_LIB_DIR/dind-entrypoint" "$rootfs/usr/local/bin/dind-entrypoint" ||
     return 1
+  install -m 0755 "$E2E_LIB_DIR/../../../contrib/helix-preload" \
+    "$rootfs/usr/local/bin/helix-preload" || return 1
   # Smoke test: every binary must at least load inside the new root.
   for bin in /usr/sbin/dockerd /usr/bin/containerd /usr/sbin/runc /usr/bin/docker \
     /usr/sbin/iptables; do
