@@ -46,7 +46,8 @@ test-e2e: plugins
 	$(CTEST) -L e2e
 
 demo: plugins
-	HELIXVOL_BUNDLE=$(CURDIR)/$(BUILD_DIR)/plugins/helixvol demo/desktop-demo.sh
+	HELIXVOL_BUNDLE=$(CURDIR)/$(BUILD_DIR)/plugins/helixvol HELIXVOL_BINARY=$(CURDIR)/$(BUILD_DIR)/helixvol \
+	  demo/desktop-demo.sh
 
 # The managed plugin bundle, assembled offline (see rootfs/README.md).
 PLUGIN_NAME ?= helixvol

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# The helixvol scenario on a real, private Docker engine: install the plugin
-# from the offline bundle, create a desktop's data root, start a desktop-shaped
-# container (an inner Docker engine) on it, run a container inside, and show
-# that the data root is exclusive. Tears everything down at the end.
+# The scenario helixvol exists for, on a real, private Docker engine:
+#   1. install helixvol as a managed plugin from the offline bundle;
+#   2. preload a golden data root with two images, one of them carrying 300 MiB of data;
+#   3. start three desktop sessions in parallel, each an inner Docker engine whose
+#      /var/lib/docker is a reflink clone of the golden snapshot, and run a preloaded image
+#      in each without any load or pull;
+#   4. print what it cost, and tear everything down.
 #
 #   demo/desktop-demo.sh   (make demo builds first and runs this)
+#   DEMO_PAYLOAD_MIB=300   size of the big image's data
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/tests/e2e/lib/engine.sh"
 source "$root/tests/e2e/lib/helixvol.sh"
 
 say() { printf '\n== %s\n' "$*"; }
-ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+payload_mib=${DEMO_PAYLOAD_MIB:-300}
+sessions=(desktop-1 desktop-2 desktop-3)
 
 e2e_skip_unless_dockerd_can_run
 e2e_init
@@ -22,44 +28,84 @@ image_dind
 
 say "installing helixvol as a managed plugin from $HELIXVOL_BUNDLE"
 helixvol_install_managed helixvol
+state=$E2E_DIR/helixvol-state
+pool_baseline=$(df -B1 --output=used "$state" | tail -n 1)
 docker plugin ls
 
-say "creating the desktop's data root: docker volume create -d helixvol -o size=10G desktop-1"
-t=$(date +%s%N)
-docker volume create -d helixvol -o size=10G desktop-1 >/dev/null
-echo "created in $(ms_since "$t") ms"
-docker volume inspect desktop-1 --format '{{json .Status}}'
+say "making a second image with ${payload_mib} MiB of data (helix-demo/payload:1)"
+docker run --name payload-maker helix-e2e/busybox \
+  sh -c "head -c $((payload_mib << 20)) /dev/urandom > /payload.bin" >/dev/null
+docker commit payload-maker helix-demo/payload:1 >/dev/null
+docker rm payload-maker >/dev/null
+docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep -v dind
 
-flags=$(privileged_flags)
-mapfile -t priv <<<"$flags"
-say "starting the desktop: an inner Docker engine with /var/lib/docker on desktop-1"
-echo "docker run -d ${priv[*]} -v desktop-1:/var/lib/docker helix-e2e/dind"
-t=$(date +%s%N)
-docker run -d "${priv[@]}" --name desktop-1 -v desktop-1:/var/lib/docker helix-e2e/dind >/dev/null
-e2e_retry 90 docker exec desktop-1 docker version || e2e_fail "inner engine did not start"
-echo "inner engine answered after $(ms_since "$t") ms"
-docker exec desktop-1 docker info --format \
-  'inner engine: storage driver {{.Driver}}, {{range .DriverStatus}}{{index . 0}}: {{index . 1}}; {{end}}'
-docker exec desktop-1 sh -c 'grep " /var/lib/docker " /proc/mounts'
+mapfile -t shape <<<"$(helixvol_preload_shape)"
+say "preloading the golden data root"
+echo "helixvol preload --name golden --engine-image helix-e2e/dind ${shape[*]} \\"
+echo "    --image helix-e2e/busybox --image helix-demo/payload:1"
+"$HELIXVOL_BINARY" preload --name golden --engine-image helix-e2e/dind "${shape[@]}" \
+  --image helix-e2e/busybox --image helix-demo/payload:1
+docker volume inspect golden --format '{{json .Status}}'
 
-say "running a container inside the desktop"
-docker save helix-e2e/busybox | docker exec -i desktop-1 docker load
-t=$(date +%s%N)
-docker exec desktop-1 docker run --rm helix-e2e/busybox sh -c \
-  'echo "hello from a container inside desktop-1 ($(uname -r))"'
-echo "inner container ran in $(ms_since "$t") ms"
+mapfile -t priv <<<"$(privileged_flags)"
+say "starting ${#sessions[@]} desktop sessions in parallel, each cloned from golden"
+echo "per session: docker volume create -d helixvol -o from=golden S"
+echo "             docker run -d ${priv[*]} -v S:/var/lib/docker helix-e2e/dind"
+echo "             docker exec S docker run --rm helix-demo/payload:1 ..."
+# session NAME: one desktop, its timings in $E2E_DIR/NAME.times (clone, answer, output in ms).
+session() {
+  local s=$1 t0 t1 t2 t3
+  t0=$(now_ms)
+  docker volume create -d helixvol -o from=golden "$s" >/dev/null
+  t1=$(now_ms)
+  docker run -d --name "$s" "${priv[@]}" -v "$s:/var/lib/docker" helix-e2e/dind >/dev/null
+  e2e_retry 90 docker exec "$s" docker version || return 1
+  t2=$(now_ms)
+  docker exec "$s" docker run --rm helix-demo/payload:1 \
+    sh -c "echo \"hello from a container inside $s: \$(du -m /payload.bin | cut -f1) MiB payload\"" \
+    >"$E2E_DIR/$s.out"
+  t3=$(now_ms)
+  echo "$((t1 - t0)) $((t2 - t1)) $((t3 - t1))" >"$E2E_DIR/$s.times"
+}
+pids=()
+for s in "${sessions[@]}"; do
+  session "$s" >"$E2E_DIR/$s.log" 2>&1 &
+  pids+=($!)
+done
+for i in "${!pids[@]}"; do
+  wait "${pids[i]}" || { cat "$E2E_DIR/${sessions[i]}.log"; e2e_fail "session ${sessions[i]} failed"; }
+done
+for s in "${sessions[@]}"; do cat "$E2E_DIR/$s.out"; done
 
-say "a second desktop asking for the same data root is refused"
+say "what it cost"
+printf '%-10s  %9s  %22s  %24s\n' session clone "inner engine answers" "first inner output"
+printf '%-10s  %9s  %22s  %24s\n' "" "" "(from docker run)" "(from docker run)"
+for s in "${sessions[@]}"; do
+  read -r clone answer output <"$E2E_DIR/$s.times"
+  printf '%-10s  %6s ms  %19s ms  %21s ms\n' "$s" "$clone" "$answer" "$output"
+done
+pool_used=$(($(df -B1 --output=used "$state" | tail -n 1) - pool_baseline))
+nominal=0 data=0
+for v in golden "${sessions[@]}"; do
+  img=$(find "$state" -path "*/$v/disk.img" | head -n 1)
+  nominal=$((nominal + $(stat -c %s "$img")))
+  data=$((data + $(du -B1 "$img" | cut -f1)))
+done
+mib() { echo "$(($1 >> 20)) MiB"; }
+echo
+echo "pool: $(mib "$pool_used") actually used on disk for golden + ${#sessions[@]} sessions;"
+echo "      their volumes' sizes add up to $(mib "$nominal") (sparse images), and the data in"
+echo "      them to $(mib "$data"): what full copies would have taken."
+docker volume inspect "${sessions[0]}" --format '{{json .Status}}'
+
+say "a second desktop asking for a session's data root is refused"
 if docker run --rm -v desktop-1:/var/lib/docker helix-e2e/busybox true 2>"$E2E_DIR/err"; then
   e2e_fail "a second container got the data root"
 fi
 cat "$E2E_DIR/err"
 
-say "the data root while the desktop runs"
-docker volume inspect desktop-1 --format '{{json .Status}}'
-
 say "tearing down"
-docker rm -f desktop-1 >/dev/null
-docker volume rm desktop-1 >/dev/null
-echo "loop devices left on the pool: $(helixvol_loops_for "$E2E_DIR/helixvol-state" | wc -l)"
+for s in "${sessions[@]}"; do docker rm -f "$s" >/dev/null; done
+docker volume rm "${sessions[@]}" golden >/dev/null
+echo "loop devices left on the pool: $(helixvol_loops_for "$state" | wc -l)"
 e2e_pass "demo finished"
