@@ -337,17 +337,27 @@ class Run {
         }
       }
       pending.erase(0, at);
-      return !interrupted_ && Seconds(start) < o_.timeout_seconds;
+      return true;
     };
-    Status logs =
-        engine_.GetStream("/containers/" + *id + "/logs?follow=1&stdout=1&stderr=1", sink);
-    if (!logs.ok() && !interrupted_ && Seconds(start) < o_.timeout_seconds) {
-      // The policy may not let anyone read a privileged container's logs:
-      // then only the exit code tells.
-      progress_("  (no output: " + logs.error().message() + ")");
-    }
-    if (interrupted_) return Error(ErrorKind::kSystem, "preload: interrupted");
+    // The logs are relayed from a thread while this one waits for the exit
+    // and watches for an interrupt: a silent load of a big image may send
+    // nothing for minutes. The stream ends when the container stops or is
+    // removed, which the cleanup does on failure.
+    std::thread relay([&] {
+      Status logs =
+          engine_.GetStream("/containers/" + *id + "/logs?follow=1&stdout=1&stderr=1", sink);
+      if (!logs.ok()) {
+        // The policy may not let anyone read a privileged container's logs:
+        // then only the exit code tells.
+        progress_("  (no output: " + logs.error().message() + ")");
+      }
+    });
     auto code = WaitExit(*id, o_.timeout_seconds);
+    if (!code.ok()) {
+      // Stop it now, so that the relay's stream ends.
+      (void)engine_.Delete("/containers/" + *id + "?force=1&v=1");
+    }
+    relay.join();
     if (!code.ok()) return code.error().Wrap("preload: loading");
     if (*code != 0) {
       return Error(ErrorKind::kSystem,

@@ -53,6 +53,19 @@ assert_eq "" "$(leftovers)" "the failed preload removed its containers and volum
 assert_fails docker volume inspect gold
 e2e_pass "no snapshot from a failed preload"
 
+# An interrupt while the inner engine loads: the run stops and cleans up.
+"$helixvol" preload --name gold --engine-image helix-e2e/dind "${shape[@]}" --size 2G \
+  --image $bb >"$E2E_DIR/interrupted.out" 2>&1 &
+preload_pid=$!
+e2e_retry 60 grep -q '^loading:' "$E2E_DIR/interrupted.out" || e2e_fail "preload never reached the load"
+kill -INT "$preload_pid"
+status=0
+wait "$preload_pid" || status=$?
+assert_eq 1 "$status" "an interrupted preload exits 1"
+assert_contains "$(cat "$E2E_DIR/interrupted.out")" "interrupted" "and says why"
+assert_eq "" "$(leftovers)" "the interrupted preload removed its containers and volumes"
+assert_fails docker volume inspect gold
+
 # The real thing: one image from the engine, one from an archive file.
 docker tag $bb helix-e2e/tools:1.0
 docker save helix-e2e/tools:1.0 >"$E2E_DIR/tools.tar"
