@@ -8,10 +8,11 @@ CTEST = cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600
 # Debian bookworm packages the build, the tests and the demo need.
 PACKAGES = build-essential cmake pkg-config libcpp-httplib-dev nlohmann-json3-dev \
            libspdlog-dev libmount-dev catch2 e2fsprogs xfsprogs curl util-linux \
-           systemd binutils python3 docker.io busybox-static iproute2 docker-registry
+           systemd binutils python3 docker.io busybox-static iproute2 docker-registry \
+           clang libclang-rt-14-dev
 
 .PHONY: all deps build test test-unit test-system demo format clean plugins test-packaging test-e2e install uninstall \
-        publish
+        publish fuzz
 
 all: build
 
@@ -80,8 +81,16 @@ publish: plugins
 	docker plugin rm -f $(REGISTRY)/helixvol:$(VERSION)
 	rm -rf $(PUBLISH_DIR)
 
+# libFuzzer over helixauthz's request layer, in its own clang build directory
+# (tests/fuzz/run_fuzz.sh; `make test` runs the same for 20 seconds). New
+# corpus entries go to $(FUZZ_DIR)/corpus, crashes to $(FUZZ_DIR)/artifacts.
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	FUZZ_BUILD_DIR=$(CURDIR)/$(FUZZ_DIR) tests/fuzz/run_fuzz.sh $(FUZZ_SECONDS)
+
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_DIR)

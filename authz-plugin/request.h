@@ -48,28 +48,39 @@ struct NormalizedRequest {
   std::string method;  // upper case, one of the methods dockerd routes
   // Percent-decoded path without the "/vX.Y" prefix and without the query:
   // "/containers/create", "/containers/abc/start". Never empty, starts with
-  // "/", no "." or ".." segments, no "//", no trailing "/".
+  // "/", no "." or ".." segments, no "//", no trailing "/"; valid UTF-8 with
+  // no control characters and no "%", "?" or "#" (none may arrive encoded).
+  // Compare it case-sensitively, as dockerd's router does.
   std::string path;
   // "1.41" when the URI carried a version prefix, nullopt when it had none
   // (dockerd then uses its own current version).
   std::optional<std::string> api_version;
   // Decoded query parameters; a repeated parameter keeps every value in
   // order (Go's r.Form["x"] is a slice; r.FormValue takes the first).
+  // Keys and values are valid UTF-8; they may hold any other character.
   std::multimap<std::string, std::string> query;
   // The JSON body as dockerd's decoder will see it, with every object key
-  // folded to lower-case ASCII. nullopt when the request had no body.
-  // Normalize() refuses, rather than guesses at, any body whose keys collide
-  // after folding, non-ASCII keys, duplicate keys, invalid UTF-8, invalid
-  // JSON or trailing data after the value.
+  // folded to lower-case ASCII (map keys such as Labels' included). nullopt
+  // when the request had no body or one of only whitespace (Go's decoder
+  // reads io.EOF for both); the body "null" is a JSON null. Normalize()
+  // refuses, rather than guesses at, any body whose keys collide after
+  // folding, non-ASCII keys, duplicate keys, invalid UTF-8, invalid JSON or
+  // trailing data after the value (see body_json.h).
   std::optional<nlohmann::json> body;
-  // The headers say the client sent a body (Content-Length > 0, or a
-  // Transfer-Encoding), whether or not dockerd forwarded it. A route that
-  // takes no body refuses a declared one; a route that needs one refuses
-  // body == nullopt.
+  // The client sent a body (Content-Length > 0, a Transfer-Encoding header,
+  // or a non-empty forwarded body), whether or not dockerd forwarded it. A
+  // route that takes no body refuses a declared one; a route that needs one
+  // refuses body == nullopt. Beware: Go deletes Transfer-Encoding from the
+  // headers of a chunked request and it has no Content-Length, so a chunked
+  // body that dockerd did not forward leaves no trace at all.
   bool body_declared = false;
   std::map<std::string, std::string> headers;  // as in AuthzRequest
 };
 
+// Also refuses methods dockerd does not route, Content-Length values that
+// are not numbers, two spellings of one header name, and form content types
+// (Go would read form fields from a body that dockerd does not forward).
+// Errors name the field: `RequestUri "/a%2Fb": ...`, `RequestBody.HostConfig: ...`.
 Result<NormalizedRequest> Normalize(const AuthzRequest& request);
 
 }  // namespace helix::authz
