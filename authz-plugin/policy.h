@@ -63,8 +63,9 @@ struct PrivilegedRules {
 };
 
 struct HelixvolRules {
-  // Names dockerd knows the plugin by ("helixvol", "helixvol:latest").
-  std::vector<std::string> drivers;
+  // Names dockerd knows the plugin by. These name the driver rather than
+  // grant anything, so the built-in default already knows helixvol.
+  std::vector<std::string> drivers = {"helixvol", "helixvol:latest"};
   int64_t max_size = 0;       // bytes; `size` at most this
   bool allow_shared = false;  // exclusive=false
   // `from` is allowed when the source is a snapshot, or its name matches
