@@ -253,10 +253,11 @@ Denial CheckContainerCreate(Ctx& c) {
   AUTHZ_GET(reason, PrivilegeReason(c.rules, *hc));
   bool privileged = reason.has_value();
   if (privileged) c.privileged_because = "the request is privileged because of " + *reason;
-  // The image first: for a request that is no desktop at all, "this image may
+  // Host namespaces are refused for every container, so they are named
+  // first; then, for a request that is no desktop at all, "this image may
   // not run privileged" is the message that explains the refusal.
-  if (privileged) AUTHZ_TRY(CheckDesktopImage(c));
   AUTHZ_TRY(CheckNamespaces(c, *hc, privileged));
+  if (privileged) AUTHZ_TRY(CheckDesktopImage(c));
   AUTHZ_TRY(CheckMounts(c, *hc, privileged));
   AUTHZ_TRY(CheckCommon(c, *hc, privileged));
   if (!privileged) return std::nullopt;
