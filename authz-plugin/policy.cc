@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "authz-plugin/located_json.h"
+#include "authz-plugin/policy_reader.h"
 #include "authz-plugin/request_fields.h"
 #include "common/file_util.h"
 #include "common/quote.h"
@@ -16,104 +17,9 @@ namespace {
 
 using nlohmann::json;
 
-// Walks a parsed policy document. Every error names the source, the line
-// and the key; fields not present keep the value they had in the base
-// (built-in defaults for the top level, the top level for a user entry).
-class Reader {
- public:
-  Reader(const LocatedJson& doc, std::string_view source) : doc_(doc), source_(source) {}
-
-  Error Fail(const std::string& path, const std::string& why) const {
-    return InvalidArgument(std::string(source_) + ":" + std::to_string(doc_.LineOf(path)) + ": " +
-                           Quote(path) + ": " + why);
-  }
-
-  using Field = std::function<Status(const json&, const std::string&)>;
-  using Fields = std::vector<std::pair<std::string, Field>>;
-
-  // Reads an object whose keys must all be in `fields`.
-  Status Object(const json& v, const std::string& path, const Fields& fields) const {
-    if (!v.is_object()) return Fail(path, "expected an object, got " + std::string(v.type_name()));
-    for (const auto& [key, value] : v.items()) {
-      const Field* handler = nullptr;
-      for (const auto& [name, fn] : fields) {
-        if (name == key) handler = &fn;
-      }
-      std::string sub = MemberPath(path, key);
-      if (handler == nullptr) {
-        std::string valid;
-        for (const auto& f : fields) valid += (valid.empty() ? "" : ", ") + f.first;
-        return Fail(sub, "unknown key (valid: " + valid + ")");
-      }
-      HELIX_TRY((*handler)(value, sub));
-    }
-    return Ok();
-  }
-
-  Field Bool(bool* out) const {
-    return [this, out](const json& v, const std::string& path) -> Status {
-      if (!v.is_boolean()) return Fail(path, "expected true or false, got " + Type(v));
-      *out = v.get<bool>();
-      return Ok();
-    };
-  }
-
-  // A list of strings, each passed through `check` (which may rewrite it).
-  Field Strings(std::vector<std::string>* out,
-                std::function<Status(std::string*, const std::string&)> check = nullptr) const {
-    return [this, out, check](const json& v, const std::string& path) -> Status {
-      if (!v.is_array()) return Fail(path, "expected a list of strings, got " + Type(v));
-      std::vector<std::string> list;
-      for (size_t i = 0; i < v.size(); ++i) {
-        std::string sub = path + "[" + std::to_string(i) + "]";
-        if (!v[i].is_string()) return Fail(sub, "expected a string, got " + Type(v[i]));
-        std::string s = v[i].get<std::string>();
-        if (s.empty()) return Fail(sub, "must not be empty");
-        if (check) HELIX_TRY(check(&s, sub));
-        list.push_back(std::move(s));
-      }
-      *out = std::move(list);
-      return Ok();
-    };
-  }
-
-  // A size: "64G" (helixvol's syntax) or a number of bytes.
-  Field Size(int64_t* out) const {
-    return [this, out](const json& v, const std::string& path) -> Status {
-      if (v.is_number_unsigned() && v.get<uint64_t>() > 0 &&
-          v.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX)) {
-        *out = static_cast<int64_t>(v.get<uint64_t>());
-        return Ok();
-      }
-      if (!v.is_string()) return Fail(path, "expected a size (\"64G\"), got " + Type(v));
-      auto size = ParseSize(v.get<std::string>());
-      if (!size.ok()) return Fail(path, size.error().message());
-      *out = static_cast<int64_t>(*size);
-      return Ok();
-    };
-  }
-
-  Field AbsolutePaths(std::vector<std::string>* out) const {
-    return Strings(out, [this](std::string* s, const std::string& path) -> Status {
-      if ((*s)[0] != '/' || CleanPath(*s) != *s) {
-        return Fail(path, Quote(*s) + " is not a clean absolute path");
-      }
-      return Ok();
-    });
-  }
-
-  static std::string Type(const json& v) {
-    return v.is_number_integer() ? "integer" : std::string(v.type_name());
-  }
-
- private:
-  const LocatedJson& doc_;
-  std::string_view source_;
-};
-
-Status ReadClass(const Reader& r, const json& v, const std::string& path, ClassRules* c,
-                 Reader::Fields extra = {}) {
-  Reader::Fields fields = {
+Status ReadClass(const PolicyReader& r, const json& v, const std::string& path, ClassRules* c,
+                 PolicyReader::Fields extra = {}) {
+  PolicyReader::Fields fields = {
       {"capabilities", r.Strings(&c->capabilities,
                                  [](std::string* s, const std::string&) -> Status {
                                    *s = NormalizeCapability(*s);
@@ -147,7 +53,8 @@ Status ReadClass(const Reader& r, const json& v, const std::string& path, ClassR
   return r.Object(v, path, fields);
 }
 
-Status ReadImages(const Reader& r, const json& v, const std::string& path, PrivilegedRules* p) {
+Status ReadImages(const PolicyReader& r, const json& v, const std::string& path,
+                  PrivilegedRules* p) {
   std::vector<std::string> entries;
   HELIX_TRY(r.Strings(&entries)(v, path));
   p->image_ids.clear();
@@ -169,8 +76,9 @@ Status ReadImages(const Reader& r, const json& v, const std::string& path, Privi
   return Ok();
 }
 
-Status ReadLabels(const Reader& r, const json& v, const std::string& path, PrivilegedRules* p) {
-  if (!v.is_object()) return r.Fail(path, "expected an object, got " + Reader::Type(v));
+Status ReadLabels(const PolicyReader& r, const json& v, const std::string& path,
+                  PrivilegedRules* p) {
+  if (!v.is_object()) return r.Fail(path, "expected an object, got " + PolicyReader::Type(v));
   p->labels.clear();
   for (const auto& [key, value] : v.items()) {
     std::string sub = MemberPath(path, key);
@@ -188,7 +96,8 @@ Status ReadLabels(const Reader& r, const json& v, const std::string& path, Privi
   return Ok();
 }
 
-Status ReadLimits(const Reader& r, const json& v, const std::string& path, PrivilegedRules* p) {
+Status ReadLimits(const PolicyReader& r, const json& v, const std::string& path,
+                  PrivilegedRules* p) {
   bool memory = false, cpus = false, pids = false;
   HELIX_TRY(r.Object(
       v, path,
@@ -220,9 +129,9 @@ Status ReadLimits(const Reader& r, const json& v, const std::string& path, Privi
   return Ok();
 }
 
-Status ReadPrivileged(const Reader& r, const json& v, const std::string& path, PrivilegedRules* p,
-                      bool* has_limits) {
-  Reader::Fields extra = {
+Status ReadPrivileged(const PolicyReader& r, const json& v, const std::string& path,
+                      PrivilegedRules* p, bool* has_limits) {
+  PolicyReader::Fields extra = {
       {"images", [&](const json& x, const std::string& s) { return ReadImages(r, x, s, p); }},
       {"data_root",
        [&](const json& x, const std::string& s) -> Status {
@@ -250,7 +159,7 @@ Status ReadPrivileged(const Reader& r, const json& v, const std::string& path, P
 }
 
 // The keys a rule set has, at the top level and in a user entry alike.
-Reader::Fields RuleFields(const Reader& r, Rules* rules, bool* has_limits) {
+PolicyReader::Fields RuleFields(const PolicyReader& r, Rules* rules, bool* has_limits) {
   return {
       {"image_management", r.Bool(&rules->image_management)},
       {"host_paths", r.AbsolutePaths(&rules->host_paths)},
@@ -282,7 +191,8 @@ Reader::Fields RuleFields(const Reader& r, Rules* rules, bool* has_limits) {
   };
 }
 
-Status CheckRules(const Reader& r, const Rules& rules, const std::string& path, bool has_limits) {
+Status CheckRules(const PolicyReader& r, const Rules& rules, const std::string& path,
+                  bool has_limits) {
   bool any_image = !rules.privileged.image_ids.empty() || !rules.privileged.image_digests.empty();
   if (any_image && !has_limits) {
     return r.Fail(MemberPath(path, "privileged"),
@@ -301,13 +211,13 @@ const Rules& Policy::RulesFor(const std::string& user) const {
 Result<std::shared_ptr<const Policy>> ParsePolicy(std::string_view text, std::string_view source) {
   auto doc = ParseLocatedJson(text, source);
   if (!doc.ok()) return doc.error();
-  Reader r(*doc, source);
+  PolicyReader r(*doc, source);
   auto policy = std::make_shared<Policy>();
   policy->source = std::string(source);
   policy->min_api_version = "1.40";
   bool has_version = false, has_limits = false;
   const json* users = nullptr;
-  Reader::Fields fields = RuleFields(r, &policy->rules, &has_limits);
+  PolicyReader::Fields fields = RuleFields(r, &policy->rules, &has_limits);
   fields.push_back({"version", [&](const json& v, const std::string& p) -> Status {
                       if (!v.is_number_unsigned() || v.get<uint64_t>() != 1) {
                         return r.Fail(p, "unsupported version " + v.dump() + " (supported: 1)");
