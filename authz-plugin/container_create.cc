@@ -1,0 +1,268 @@
+// POST /containers/create: every place a create can reach the host. A
+// request with any privileged-equivalent attribute is a desktop and must
+// have the whole desktop shape; anything else is an ordinary container and
+// must stay within the ordinary allowlists (privileges.cc decides which).
+#include "authz-plugin/checks.h"
+#include "authz-plugin/request_fields.h"
+#include "common/quote.h"
+#include "common/size.h"
+
+namespace helix::authz {
+namespace {
+
+using nlohmann::json;
+
+// HostConfig fields (with Resources inlined) in Docker's spelling. dockerd
+// 20.10 still reads them at the top level of a create body
+// (runconfig.ContainerConfigWrapper): refused there, whatever their value.
+const char* const kHostConfigFields[] = {"Binds",
+                                         "ContainerIDFile",
+                                         "LogConfig",
+                                         "NetworkMode",
+                                         "PortBindings",
+                                         "RestartPolicy",
+                                         "AutoRemove",
+                                         "VolumeDriver",
+                                         "VolumesFrom",
+                                         "CapAdd",
+                                         "CapDrop",
+                                         "CgroupnsMode",
+                                         "Dns",
+                                         "DnsOptions",
+                                         "DnsSearch",
+                                         "ExtraHosts",
+                                         "GroupAdd",
+                                         "IpcMode",
+                                         "Cgroup",
+                                         "Links",
+                                         "OomScoreAdj",
+                                         "PidMode",
+                                         "Privileged",
+                                         "PublishAllPorts",
+                                         "ReadonlyRootfs",
+                                         "SecurityOpt",
+                                         "StorageOpt",
+                                         "Tmpfs",
+                                         "UTSMode",
+                                         "UsernsMode",
+                                         "ShmSize",
+                                         "Sysctls",
+                                         "Runtime",
+                                         "ConsoleSize",
+                                         "Isolation",
+                                         "CpuShares",
+                                         "Memory",
+                                         "NanoCpus",
+                                         "CgroupParent",
+                                         "BlkioWeight",
+                                         "BlkioWeightDevice",
+                                         "BlkioDeviceReadBps",
+                                         "BlkioDeviceWriteBps",
+                                         "BlkioDeviceReadIOps",
+                                         "BlkioDeviceWriteIOps",
+                                         "CpuPeriod",
+                                         "CpuQuota",
+                                         "CpuRealtimePeriod",
+                                         "CpuRealtimeRuntime",
+                                         "CpusetCpus",
+                                         "CpusetMems",
+                                         "Devices",
+                                         "DeviceCgroupRules",
+                                         "DeviceRequests",
+                                         "KernelMemory",
+                                         "KernelMemoryTCP",
+                                         "MemoryReservation",
+                                         "MemorySwap",
+                                         "MemorySwappiness",
+                                         "OomKillDisable",
+                                         "PidsLimit",
+                                         "Ulimits",
+                                         "CpuCount",
+                                         "CpuPercent",
+                                         "IOMaximumIOps",
+                                         "IOMaximumBandwidth",
+                                         "MaskedPaths",
+                                         "ReadonlyPaths",
+                                         "Init",
+                                         "Mounts",
+                                         "Cpuset"};
+
+std::string Lower(std::string s) {
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+// `plain` lists the modes that share nothing; with `others_ok`, any value
+// but "host" and "container:<x>" passes (network names).
+Denial CheckNamespaceMode(Ctx& c, const json& hc, const char* key, const char* field,
+                          bool privileged, std::initializer_list<const char*> plain,
+                          bool others_ok = false) {
+  AUTHZ_GET(mode, StringField(hc, key, field));
+  for (const char* ok : plain) {
+    if (mode == ok) return std::nullopt;
+  }
+  if (mode == "host") {
+    return Deny("namespaces", field, "host namespace " + Quote(mode) + " is not allowed");
+  }
+  if (mode.rfind("container:", 0) == 0) {
+    if (privileged) {
+      return c.DenyPrivileged("namespaces", field,
+                              "sharing a namespace " + Quote(mode) + " is not allowed");
+    }
+    ContainerInfo info;
+    AUTHZ_TRY(ResolveContainer(c, mode.substr(10), field, &info));
+    if (auto why = ProtectedReason(c.rules, info)) {
+      return Deny("namespaces", field, "namespace " + Quote(mode) + " is not allowed: " + *why);
+    }
+    return std::nullopt;
+  }
+  if (others_ok) return std::nullopt;
+  return Deny("namespaces", field, "mode " + Quote(mode) + " is not allowed");
+}
+
+Denial CheckNamespaces(Ctx& c, const json& hc, bool privileged) {
+  // "default", "bridge", "none" or a user-defined network pass.
+  AUTHZ_TRY(CheckNamespaceMode(c, hc, "networkmode", "HostConfig.NetworkMode", privileged, {},
+                               /*others_ok=*/true));
+  AUTHZ_TRY(CheckNamespaceMode(c, hc, "pidmode", "HostConfig.PidMode", privileged, {""}));
+  AUTHZ_TRY(CheckNamespaceMode(c, hc, "ipcmode", "HostConfig.IpcMode", privileged,
+                               {"", "private", "shareable", "none"}));
+  AUTHZ_TRY(CheckNamespaceMode(c, hc, "utsmode", "HostConfig.UTSMode", privileged, {""}));
+  AUTHZ_TRY(CheckNamespaceMode(c, hc, "usernsmode", "HostConfig.UsernsMode", privileged, {""}));
+  AUTHZ_TRY(CheckNamespaceMode(c, hc, "cgroupnsmode", "HostConfig.CgroupnsMode", privileged,
+                               {"", "private"}));
+  AUTHZ_GET(cgroup, StringField(hc, "cgroup", "HostConfig.Cgroup"));
+  if (!cgroup.empty()) {
+    return Deny("namespaces", "HostConfig.Cgroup", "cgroup " + Quote(cgroup) + " is not allowed");
+  }
+  const json* networking = Member(c.Body(), "networkingconfig");
+  const json* endpoints = networking ? Member(*networking, "endpointsconfig") : nullptr;
+  if (endpoints != nullptr && endpoints->is_object() && endpoints->contains("host")) {
+    return Deny("namespaces", "NetworkingConfig.EndpointsConfig",
+                "network \"host\" is not allowed");
+  }
+  return std::nullopt;
+}
+
+// Capabilities, security options, device rules and devices of a desktop,
+// against the privileged allowlists. (An ordinary request is within the
+// ordinary allowlists by definition, or it would be a desktop.)
+Denial CheckDesktopPowers(Ctx& c, const json& hc) {
+  const ClassRules& allowed = c.rules.privileged.allowed;
+  AUTHZ_GET(caps, StringsField(hc, "capadd", "HostConfig.CapAdd"));
+  for (size_t i = 0; i < caps.size(); ++i) {
+    std::string cap = NormalizeCapability(caps[i]);
+    if (!Contains(allowed.capabilities, "ALL") && !Contains(allowed.capabilities, cap)) {
+      return c.DenyPrivileged("privileged.capabilities",
+                              "HostConfig.CapAdd[" + std::to_string(i) + "]",
+                              "capability " + Quote(caps[i]) + " is not allowed");
+    }
+  }
+  AUTHZ_GET(opts, StringsField(hc, "securityopt", "HostConfig.SecurityOpt"));
+  for (size_t i = 0; i < opts.size(); ++i) {
+    auto norm = NormalizeSecurityOpt(opts[i]);
+    if (!norm || !Contains(allowed.security_options, *norm)) {
+      return c.DenyPrivileged("privileged.security_options",
+                              "HostConfig.SecurityOpt[" + std::to_string(i) + "]",
+                              "security option " + Quote(opts[i]) + " is not allowed");
+    }
+  }
+  AUTHZ_GET(rules, StringsField(hc, "devicecgrouprules", "HostConfig.DeviceCgroupRules"));
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (!Contains(allowed.device_cgroup_rules, rules[i])) {
+      return c.DenyPrivileged("privileged.device_cgroup_rules",
+                              "HostConfig.DeviceCgroupRules[" + std::to_string(i) + "]",
+                              "device cgroup rule " + Quote(rules[i]) + " is not allowed");
+    }
+  }
+  AUTHZ_GET(devices, ObjectsField(hc, "devices", "HostConfig.Devices"));
+  for (size_t i = 0; i < devices.size(); ++i) {
+    std::string field = "HostConfig.Devices[" + std::to_string(i) + "]";
+    AUTHZ_GET(path, StringField(devices[i], "pathonhost", field + ".PathOnHost"));
+    if (!Contains(allowed.devices, path)) {
+      return c.DenyPrivileged("privileged.devices", field + ".PathOnHost",
+                              "device " + Quote(path) + " is not allowed");
+    }
+  }
+  AUTHZ_GET(requests, ObjectsField(hc, "devicerequests", "HostConfig.DeviceRequests"));
+  if (!requests.empty() && !allowed.device_requests) {
+    return c.DenyPrivileged("privileged.device_requests", "HostConfig.DeviceRequests",
+                            "device requests (GPUs) are not allowed");
+  }
+  return std::nullopt;
+}
+
+// Runtime, log driver, sysctls, cgroup parent, OOM settings: both classes.
+Denial CheckCommon(Ctx& c, const json& hc, bool privileged) {
+  const ClassRules& cls = privileged ? c.rules.privileged.allowed : c.rules.ordinary;
+  const std::string prefix = privileged ? "privileged." : "ordinary.";
+  AUTHZ_GET(runtime, StringField(hc, "runtime", "HostConfig.Runtime"));
+  if (!runtime.empty() && !Contains(cls.runtimes, runtime)) {
+    return Deny(prefix + "runtimes", "HostConfig.Runtime",
+                "runtime " + Quote(runtime) + " is not allowed");
+  }
+  if (const json* log = Member(hc, "logconfig")) {
+    AUTHZ_GET(type, StringField(*log, "type", "HostConfig.LogConfig.Type"));
+    if (!type.empty() && type != "none" && !Contains(cls.log_drivers, type)) {
+      return Deny(prefix + "log_drivers", "HostConfig.LogConfig.Type",
+                  "log driver " + Quote(type) + " is not allowed");
+    }
+  }
+  AUTHZ_GET(sysctls, StringMapField(hc, "sysctls", "HostConfig.Sysctls"));
+  for (const auto& [name, value] : sysctls) {
+    bool ok = false;
+    for (const auto& pattern : cls.sysctls) ok = ok || GlobMatch(pattern, name);
+    if (!ok) {
+      return Deny(prefix + "sysctls", "HostConfig.Sysctls[" + Quote(name) + "]",
+                  "sysctl " + Quote(name) + " is not allowed");
+    }
+  }
+  AUTHZ_GET(parent, StringField(hc, "cgroupparent", "HostConfig.CgroupParent"));
+  if (!parent.empty()) {
+    return Deny("cgroup_parent", "HostConfig.CgroupParent",
+                "cgroup parent " + Quote(parent) + " is not allowed");
+  }
+  AUTHZ_GET(oom_adj, IntField(hc, "oomscoreadj", "HostConfig.OomScoreAdj"));
+  if (oom_adj < 0) {
+    return Deny("oom", "HostConfig.OomScoreAdj",
+                "OOM score adjustment " + std::to_string(oom_adj) +
+                    " is not allowed (negative values shift the OOM killer to the host)");
+  }
+  AUTHZ_GET(oom_off, BoolField(hc, "oomkilldisable", "HostConfig.OomKillDisable"));
+  if (oom_off) {
+    return Deny("oom", "HostConfig.OomKillDisable", "disabling the OOM killer is not allowed");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Denial CheckContainerCreate(Ctx& c) {
+  const json& body = c.Body();
+  for (const char* field : kHostConfigFields) {
+    if (Member(body, Lower(field)) != nullptr) {
+      return Deny("create.top_level", field,
+                  "HostConfig field at the top level of the body is not allowed (put it in "
+                  "HostConfig)");
+    }
+  }
+  const json* hc = Member(body, "hostconfig");
+  if (hc == nullptr || !hc->is_object()) {
+    return Deny("create.host_config", "HostConfig", "an object is required");
+  }
+  AUTHZ_GET(reason, PrivilegeReason(c.rules, *hc));
+  bool privileged = reason.has_value();
+  if (privileged) c.privileged_because = "the request is privileged because of " + *reason;
+  // Host namespaces are refused for every container, so they are named
+  // first; then, for a request that is no desktop at all, "this image may
+  // not run privileged" is the message that explains the refusal.
+  AUTHZ_TRY(CheckNamespaces(c, *hc, privileged));
+  if (privileged) AUTHZ_TRY(CheckDesktopImage(c));
+  AUTHZ_TRY(CheckMounts(c, *hc, privileged));
+  AUTHZ_TRY(CheckCommon(c, *hc, privileged));
+  if (!privileged) return std::nullopt;
+  AUTHZ_TRY(CheckDesktopPowers(c, *hc));
+  return CheckDesktopShape(c, *hc);
+}
+
+}  // namespace helix::authz

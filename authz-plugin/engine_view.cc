@@ -1,0 +1,139 @@
+#include "authz-plugin/engine_view.h"
+
+#include <httplib.h>
+#include <sys/socket.h>
+
+#include <cctype>
+
+#include "common/quote.h"
+
+namespace helix::authz {
+namespace {
+
+using nlohmann::json;
+
+// Percent-encodes a name for a path. '/' stays, because dockerd routes
+// image names with slashes as "/images/{name:.*}/json".
+std::string EscapePath(const std::string& s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : s) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '/' ||
+        ch == ':' || ch == '@') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
+
+std::string Str(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
+
+json FoldKeys(const json& value) {
+  if (value.is_object()) {
+    json out = json::object();
+    for (const auto& [key, v] : value.items()) {
+      std::string k = key;
+      for (char& ch : k) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      out[k] = FoldKeys(v);
+    }
+    return out;
+  }
+  if (value.is_array()) {
+    json out = json::array();
+    for (const auto& v : value) out.push_back(FoldKeys(v));
+    return out;
+  }
+  return value;
+}
+
+DockerEngineView::DockerEngineView(std::string socket_path, int timeout_seconds)
+    : socket_path_(std::move(socket_path)), timeout_seconds_(timeout_seconds) {}
+
+Result<json> DockerEngineView::Get(const std::string& path, const std::string& what) {
+  httplib::Client client(socket_path_, 80);
+  client.set_address_family(AF_UNIX);
+  client.set_connection_timeout(timeout_seconds_);
+  client.set_read_timeout(timeout_seconds_);
+  client.set_write_timeout(timeout_seconds_);
+  httplib::Result res = client.Get(path.c_str());
+  if (!res) {
+    return Error(ErrorKind::kSystem, "inspect " + what + " on " + socket_path_ + ": " +
+                                         httplib::to_string(res.error()));
+  }
+  json answer = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
+  if (res->status == 404) return NotFound(what + " not found");
+  if (res->status != 200 || !answer.is_object()) {
+    std::string message = answer.is_object() ? Str(answer, "message") : res->body.substr(0, 200);
+    return Error(ErrorKind::kSystem, "inspect " + what + ": HTTP status " +
+                                         std::to_string(res->status) + ": " + message);
+  }
+  return answer;
+}
+
+Result<ContainerInfo> DockerEngineView::InspectContainer(const std::string& ref) {
+  auto j = Get("/v1.41/containers/" + EscapePath(ref) + "/json", "container " + Quote(ref));
+  if (!j.ok()) return j.error();
+  ContainerInfo info;
+  info.id = Str(*j, "Id");
+  info.name = Str(*j, "Name");
+  info.image_id = Str(*j, "Image");
+  if (j->contains("HostConfig") && (*j)["HostConfig"].is_object()) {
+    info.host_config = FoldKeys((*j)["HostConfig"]);
+  }
+  if (j->contains("Mounts") && (*j)["Mounts"].is_array()) {
+    for (const auto& m : (*j)["Mounts"]) {
+      if (!m.is_object()) continue;
+      info.mounts.push_back({Str(m, "Type"), Str(m, "Name"), Str(m, "Source"),
+                             Str(m, "Destination"), Str(m, "Driver"),
+                             !(m.contains("RW") && m["RW"] == false)});
+    }
+  }
+  if (info.id.empty()) return Error(ErrorKind::kSystem, "inspect container: answer without Id");
+  return info;
+}
+
+Result<ImageInfo> DockerEngineView::InspectImage(const std::string& ref) {
+  auto j = Get("/v1.41/images/" + EscapePath(ref) + "/json", "image " + Quote(ref));
+  if (!j.ok()) return j.error();
+  ImageInfo info;
+  info.id = Str(*j, "Id");
+  if (j->contains("RepoDigests") && (*j)["RepoDigests"].is_array()) {
+    for (const auto& d : (*j)["RepoDigests"]) {
+      if (d.is_string()) info.repo_digests.push_back(d.get<std::string>());
+    }
+  }
+  if (info.id.empty()) return Error(ErrorKind::kSystem, "inspect image: answer without Id");
+  return info;
+}
+
+Result<VolumeInfo> DockerEngineView::InspectVolume(const std::string& name) {
+  auto j = Get("/v1.41/volumes/" + EscapePath(name), "volume " + Quote(name));
+  if (!j.ok()) return j.error();
+  VolumeInfo info;
+  info.name = Str(*j, "Name");
+  info.driver = Str(*j, "Driver");
+  if (j->contains("Options") && (*j)["Options"].is_object()) {
+    for (const auto& [k, v] : (*j)["Options"].items()) {
+      if (v.is_string()) info.options[k] = v.get<std::string>();
+    }
+  }
+  if (j->contains("Status") && (*j)["Status"].is_object()) {
+    const json& status = (*j)["Status"];
+    info.snapshot = status.contains("snapshot") && status["snapshot"] == true;
+    info.clone_source = Str(status, "clone_source");
+  }
+  if (info.driver.empty())
+    return Error(ErrorKind::kSystem, "inspect volume: answer without Driver");
+  return info;
+}
+
+}  // namespace helix::authz

@@ -1,0 +1,115 @@
+// The helixauthz policy: what the sandbox engine's callers may ask of it.
+// The schema is documented in docs/helixauthz-policy.md; this header is its
+// in-memory form. A Policy is immutable once parsed and shared between
+// request threads (std::shared_ptr<const Policy>), so a reload swaps the
+// pointer and never changes a policy a decision is using.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace helix::authz {
+
+// What one class of container (privileged desktops, ordinary containers) may
+// ask for beyond Docker's defaults. Every list is an allowlist; empty allows
+// nothing.
+struct ClassRules {
+  // Normalised like dockerd does: upper case, without the "CAP_" prefix;
+  // "ALL" allows every capability.
+  std::vector<std::string> capabilities;
+  // Normalised "key=value" ("seccomp=unconfined", "no-new-privileges=true",
+  // "label=disable"); see NormalizeSecurityOpt() in request_fields.h.
+  std::vector<std::string> security_options;
+  std::vector<std::string> device_cgroup_rules;  // exact strings ("a *:* rwm")
+  std::vector<std::string> devices;              // Devices[].PathOnHost, exact
+  bool device_requests = false;                  // DeviceRequests (GPUs)
+  // Sysctl names; an entry ending in '*' matches by prefix ("net.ipv4.*").
+  std::vector<std::string> sysctls;
+  std::vector<std::string> runtimes;     // "" (the daemon default) always passes
+  std::vector<std::string> log_drivers;  // "" (the daemon default) always passes
+};
+
+// A label a desktop must carry: any value ("*") or one of `values`.
+struct RequiredLabel {
+  bool any_value = false;
+  std::vector<std::string> values;
+};
+
+struct PrivilegedRules {
+  // Image IDs ("sha256:<64 hex>") and repo digests ("repo@sha256:<64 hex>").
+  // Only the digest of a repo digest counts: it names content, the repo
+  // part does not.
+  std::vector<std::string> image_ids;
+  std::vector<std::string> image_digests;  // "sha256:<64 hex>" of repo digests
+  std::string data_root = "/var/lib/docker";
+  // Label keys as the request reader folds them: lower case.
+  std::map<std::string, RequiredLabel> labels;
+  int64_t max_memory = 0;     // bytes; Memory must be set and at most this
+  int64_t max_nano_cpus = 0;  // NanoCpus (or CpuQuota/CpuPeriod) at most this
+  int64_t max_pids = 0;       // PidsLimit must be set and at most this
+  ClassRules allowed;
+  // Other named volumes a desktop may mount: their drivers, and whether they
+  // must be read-only. Host paths are governed by Rules::host_paths.
+  std::vector<std::string> extra_volume_drivers;
+  bool extra_volumes_read_only = true;
+  bool exec = false;  // exec create on a privileged container
+  bool logs = true;   // GET logs, and attach without stdin
+};
+
+struct HelixvolRules {
+  // Names dockerd knows the plugin by. These name the driver rather than
+  // grant anything, so the built-in default already knows helixvol.
+  std::vector<std::string> drivers = {"helixvol", "helixvol:latest"};
+  int64_t max_size = 0;       // bytes; `size` at most this
+  bool allow_shared = false;  // exclusive=false
+  // `from` is allowed when the source is a snapshot, or its name matches
+  // one of these patterns ('*' matches any run of characters).
+  std::vector<std::string> from_patterns;
+  // snapshot=true is allowed only from sources matching these patterns.
+  std::vector<std::string> snapshot_from_patterns;
+};
+
+struct NetworkRules {
+  std::vector<std::string> drivers;  // "" (bridge) always passes
+  std::vector<std::string> options;  // allowed keys of Options
+};
+
+// Everything a decision depends on for one user.
+struct Rules {
+  bool image_management = false;            // build, commit, import, load, pull, push, tag, rmi
+  std::vector<std::string> host_paths;      // allowed bind sources, by path prefix
+  std::vector<std::string> volume_drivers;  // besides helixvol.drivers
+  PrivilegedRules privileged;
+  ClassRules ordinary;
+  HelixvolRules helixvol;
+  NetworkRules networks;
+};
+
+struct Policy {
+  int version = 1;
+  std::string source;                  // file name, for messages
+  std::string min_api_version;         // "1.40"
+  Rules rules;                         // for every user without an entry below
+  std::map<std::string, Rules> users;  // TLS client CN -> rules
+
+  // The rules for `user` ("" when the engine does not authenticate clients).
+  const Rules& RulesFor(const std::string& user) const;
+};
+
+// Parses and validates a policy document. Unknown keys, wrong types and
+// malformed values are errors that name the source, the line and the key:
+//   policy.json:12: "privileged.images[0]": "foo" is not an image ID
+//   (sha256:<64 hex>) or repo digest (name@sha256:<64 hex>)
+// Keys left out take the documented defaults, which allow the least.
+Result<std::shared_ptr<const Policy>> ParsePolicy(std::string_view text, std::string_view source);
+
+// Reads `path` and parses it; `source` in messages is the path.
+Result<std::shared_ptr<const Policy>> LoadPolicy(const std::string& path);
+
+}  // namespace helix::authz

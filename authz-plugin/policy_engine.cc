@@ -1,0 +1,97 @@
+#include "authz-plugin/policy_engine.h"
+
+#include <algorithm>
+
+#include "authz-plugin/checks.h"
+#include "authz-plugin/request_fields.h"
+#include "authz-plugin/routes.h"
+#include "common/quote.h"
+
+namespace helix::authz {
+
+Decision Deny(const std::string& rule, const std::string& field, const std::string& text) {
+  return Decision{false, rule, "helixauthz: " + field + ": " + text + " (rule " + rule + ")"};
+}
+
+Decision BadBody(const Error& error) {
+  return Decision{false, "body", "helixauthz: " + error.message() + " (rule body)"};
+}
+
+Decision Ctx::DenyPrivileged(const std::string& rule, const std::string& field,
+                             const std::string& text) const {
+  return Deny(rule, field, text + "; " + privileged_because);
+}
+
+bool Contains(const std::vector<std::string>& list, const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+bool IsHelixvolDriver(const Rules& rules, const std::string& driver) {
+  return Contains(rules.helixvol.drivers, driver);
+}
+
+Denial ResolveContainer(Ctx& c, const std::string& ref, const std::string& field,
+                        ContainerInfo* out) {
+  auto info = c.engine.InspectContainer(ref);
+  if (!info.ok()) {
+    return Deny("resolve", field,
+                "container " + Quote(ref) + " cannot be resolved: " + info.error().message());
+  }
+  *out = std::move(*info);
+  return std::nullopt;
+}
+
+Denial CheckImageManagement(Ctx& c) {
+  if (c.rules.image_management) return std::nullopt;
+  // Build, commit, import, load, pull and tag can each put any content under
+  // any name; the privileged image check resolves names at decision time,
+  // so these must not run concurrently with it for untrusted callers.
+  return Deny("image_management", c.req.method + " " + c.req.path,
+              "image management is not allowed for user " + Quote(c.req.user));
+}
+
+Decision Decide(const Policy& policy, const NormalizedRequest& request, EngineView& engine) {
+  const std::string route = request.method + " " + request.path;
+  if (request.api_version) {
+    auto cmp = CompareApiVersions(*request.api_version, policy.min_api_version);
+    if (!cmp || *cmp < 0) {
+      return Deny("min_api_version", route,
+                  "API version " + Quote(*request.api_version) + " is below the policy minimum " +
+                      Quote(policy.min_api_version));
+    }
+  }
+  for (const Route& r : RouteTable()) {
+    std::map<std::string, std::string> params;
+    if ((std::string(r.method) != "*" && r.method != request.method) ||
+        !MatchRoute(r.pattern, request.path, &params)) {
+      continue;
+    }
+    if (r.kind == RouteKind::kRefuse) {
+      return Deny(r.rule, route, std::string("endpoint is refused: ") + r.why);
+    }
+    if (r.needs_body) {
+      if (!request.body) {
+        return Deny("body", route,
+                    "request body is missing (the engine did not forward it: chunked, too large "
+                    "or not JSON)");
+      }
+      if (!request.body->is_object()) {
+        return Deny("body", route, "request body is not a JSON object");
+      }
+    }
+    if (r.kind == RouteKind::kCheck) {
+      Ctx ctx{policy, policy.RulesFor(request.user), request, engine, std::move(params), ""};
+      if (auto denial = r.check(ctx)) return *denial;
+    }
+    return Decision{true, r.rule, "helixauthz: " + route + ": allowed (rule " + r.rule + ")"};
+  }
+  return Deny("routes", route, "endpoint is not in the route table");
+}
+
+Decision DecideResponse(const Policy&, const NormalizedRequest& request) {
+  return Decision{true, "response",
+                  "helixauthz: " + request.method + " " + request.path +
+                      ": responses are always allowed (rule response)"};
+}
+
+}  // namespace helix::authz
