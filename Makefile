@@ -55,6 +55,7 @@ PLUGIN_NAME ?= helixvol
 HELIXVOL_TOOLS = mkfs.ext4 e2fsck tune2fs resize2fs mkfs.xfs
 plugins: build
 	rootfs/build.sh $(BUILD_DIR)/plugins/helixvol config.json $(BUILD_DIR)/helixvol $(HELIXVOL_TOOLS)
+	rootfs/build.sh $(BUILD_DIR)/plugins/helixauthz authz-plugin/config.json $(BUILD_DIR)/helixauthz
 
 # Creates and enables the plugin in the engine DOCKER_HOST points at.
 install: plugins

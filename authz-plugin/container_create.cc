@@ -246,8 +246,12 @@ Denial CheckContainerCreate(Ctx& c) {
                   "HostConfig)");
     }
   }
+  // No HostConfig (or null) is dockerd's default host config: top-level
+  // HostConfig fields were refused above, so nothing else can supply one.
+  static const json kEmpty = json::object();
   const json* hc = Member(body, "hostconfig");
-  if (hc == nullptr || !hc->is_object()) {
+  if (hc == nullptr || hc->is_null()) hc = &kEmpty;
+  if (!hc->is_object()) {
     return Deny("create.host_config", "HostConfig", "an object is required");
   }
   AUTHZ_GET(reason, PrivilegeReason(c.rules, *hc));

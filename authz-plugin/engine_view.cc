@@ -1,8 +1,5 @@
 #include "authz-plugin/engine_view.h"
 
-#include <httplib.h>
-#include <sys/socket.h>
-
 #include <cctype>
 
 #include "common/quote.h"
@@ -56,31 +53,22 @@ json FoldKeys(const json& value) {
 }
 
 DockerEngineView::DockerEngineView(std::string socket_path, int timeout_seconds)
-    : socket_path_(std::move(socket_path)), timeout_seconds_(timeout_seconds) {}
+    : engine_(std::move(socket_path), "1.41", timeout_seconds) {}
 
 Result<json> DockerEngineView::Get(const std::string& path, const std::string& what) {
-  httplib::Client client(socket_path_, 80);
-  client.set_address_family(AF_UNIX);
-  client.set_connection_timeout(timeout_seconds_);
-  client.set_read_timeout(timeout_seconds_);
-  client.set_write_timeout(timeout_seconds_);
-  httplib::Result res = client.Get(path.c_str());
-  if (!res) {
-    return Error(ErrorKind::kSystem, "inspect " + what + " on " + socket_path_ + ": " +
-                                         httplib::to_string(res.error()));
+  auto answer = engine_.Get(path);
+  if (!answer.ok()) {
+    if (answer.error().kind() == ErrorKind::kNotFound) return NotFound(what + " not found");
+    return answer.error().Wrap("inspect " + what);
   }
-  json answer = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
-  if (res->status == 404) return NotFound(what + " not found");
-  if (res->status != 200 || !answer.is_object()) {
-    std::string message = answer.is_object() ? Str(answer, "message") : res->body.substr(0, 200);
-    return Error(ErrorKind::kSystem, "inspect " + what + ": HTTP status " +
-                                         std::to_string(res->status) + ": " + message);
+  if (!answer->is_object()) {
+    return Error(ErrorKind::kSystem, "inspect " + what + ": the engine's answer is not an object");
   }
-  return answer;
+  return *answer;
 }
 
 Result<ContainerInfo> DockerEngineView::InspectContainer(const std::string& ref) {
-  auto j = Get("/v1.41/containers/" + EscapePath(ref) + "/json", "container " + Quote(ref));
+  auto j = Get("/containers/" + EscapePath(ref) + "/json", "container " + Quote(ref));
   if (!j.ok()) return j.error();
   ContainerInfo info;
   info.id = Str(*j, "Id");
@@ -102,7 +90,7 @@ Result<ContainerInfo> DockerEngineView::InspectContainer(const std::string& ref)
 }
 
 Result<ImageInfo> DockerEngineView::InspectImage(const std::string& ref) {
-  auto j = Get("/v1.41/images/" + EscapePath(ref) + "/json", "image " + Quote(ref));
+  auto j = Get("/images/" + EscapePath(ref) + "/json", "image " + Quote(ref));
   if (!j.ok()) return j.error();
   ImageInfo info;
   info.id = Str(*j, "Id");
@@ -116,7 +104,7 @@ Result<ImageInfo> DockerEngineView::InspectImage(const std::string& ref) {
 }
 
 Result<VolumeInfo> DockerEngineView::InspectVolume(const std::string& name) {
-  auto j = Get("/v1.41/volumes/" + EscapePath(name), "volume " + Quote(name));
+  auto j = Get("/volumes/" + EscapePath(name), "volume " + Quote(name));
   if (!j.ok()) return j.error();
   VolumeInfo info;
   info.name = Str(*j, "Name");

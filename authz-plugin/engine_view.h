@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/docker_client.h"
 #include "common/result.h"
 
 namespace helix::authz {
@@ -78,8 +79,7 @@ class DockerEngineView : public EngineView {
   // GETs `path` and decodes the JSON answer; 404 becomes kNotFound.
   Result<nlohmann::json> Get(const std::string& path, const std::string& what);
 
-  std::string socket_path_;
-  int timeout_seconds_;
+  DockerClient engine_;
 };
 
 // Folds every object key in `value` to lower-case ASCII, recursively (the

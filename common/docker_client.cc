@@ -14,14 +14,12 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kTimeoutSeconds = 600;  // a load of a few GiB is slow; waits are polled
-
-httplib::Client Connect(const std::string& socket_path) {
+httplib::Client Connect(const std::string& socket_path, int timeout_seconds) {
   httplib::Client client(socket_path, 80);
   client.set_address_family(AF_UNIX);
-  client.set_connection_timeout(10);
-  client.set_read_timeout(kTimeoutSeconds);
-  client.set_write_timeout(kTimeoutSeconds);
+  client.set_connection_timeout(std::min(timeout_seconds, 10));
+  client.set_read_timeout(timeout_seconds);
+  client.set_write_timeout(timeout_seconds);
   // httplib would send the socket path as Host, which Go's server refuses.
   client.set_default_headers({{"Host", "docker"}});
   return client;
@@ -56,8 +54,10 @@ Error TransportError(const std::string& what, httplib::Error error) {
 
 }  // namespace
 
-DockerClient::DockerClient(std::string socket_path, std::string api_version)
-    : socket_path_(std::move(socket_path)), api_version_(std::move(api_version)) {}
+DockerClient::DockerClient(std::string socket_path, std::string api_version, int timeout_seconds)
+    : socket_path_(std::move(socket_path)),
+      api_version_(std::move(api_version)),
+      timeout_seconds_(timeout_seconds) {}
 
 Result<std::string> DockerClient::SocketFromHost(std::string_view host) {
   constexpr std::string_view kUnix = "unix://";
@@ -90,10 +90,10 @@ std::string DockerClient::Versioned(const std::string& path) const {
 }
 
 Result<json> DockerClient::Get(const std::string& path) const {
-  auto client = Connect(socket_path_);
+  auto client = Connect(socket_path_, timeout_seconds_);
   const std::string what = "GET " + path;
   auto res = client.Get(Versioned(path));
-  if (!res) return TransportError(what, res.error());
+  if (!res) return TransportError(what + " on " + socket_path_, res.error());
   if (res->status / 100 != 2) return StatusError(res->status, what, res->body);
   try {
     return json::parse(res->body);
@@ -103,11 +103,11 @@ Result<json> DockerClient::Get(const std::string& path) const {
 }
 
 Result<json> DockerClient::Post(const std::string& path, const json& body) const {
-  auto client = Connect(socket_path_);
+  auto client = Connect(socket_path_, timeout_seconds_);
   const std::string what = "POST " + path;
   auto res = body.is_null() ? client.Post(Versioned(path))
                             : client.Post(Versioned(path), body.dump(), "application/json");
-  if (!res) return TransportError(what, res.error());
+  if (!res) return TransportError(what + " on " + socket_path_, res.error());
   if (res->status / 100 != 2) return StatusError(res->status, what, res->body);
   if (res->body.empty()) return json::object();
   try {
@@ -118,16 +118,16 @@ Result<json> DockerClient::Post(const std::string& path, const json& body) const
 }
 
 Status DockerClient::Delete(const std::string& path) const {
-  auto client = Connect(socket_path_);
+  auto client = Connect(socket_path_, timeout_seconds_);
   const std::string what = "DELETE " + path;
   auto res = client.Delete(Versioned(path));
-  if (!res) return TransportError(what, res.error());
+  if (!res) return TransportError(what + " on " + socket_path_, res.error());
   if (res->status / 100 != 2) return StatusError(res->status, what, res->body);
   return Ok();
 }
 
 Status DockerClient::GetStream(const std::string& path, const Sink& sink) const {
-  auto client = Connect(socket_path_);
+  auto client = Connect(socket_path_, timeout_seconds_);
   const std::string what = "GET " + path;
   std::string error_body;
   int status = 0;
@@ -149,7 +149,7 @@ Status DockerClient::GetStream(const std::string& path, const Sink& sink) const 
     if (res.error() == httplib::Error::Canceled) {
       return Error(ErrorKind::kSystem, what + ": cancelled");
     }
-    return TransportError(what, res.error());
+    return TransportError(what + " on " + socket_path_, res.error());
   }
   return Ok();
 }

@@ -20,8 +20,10 @@ namespace helix {
 
 class DockerClient {
  public:
-  // `socket_path` is a filesystem path ("/var/run/docker.sock").
-  explicit DockerClient(std::string socket_path, std::string api_version = "1.41");
+  // `socket_path` is a filesystem path ("/var/run/docker.sock"). A call
+  // waits at most `timeout_seconds` for the engine to send or take data.
+  explicit DockerClient(std::string socket_path, std::string api_version = "1.41",
+                        int timeout_seconds = 600);
 
   // Turns a DOCKER_HOST value into a socket path: "unix:///x/y.sock" and a
   // bare absolute path are accepted; tcp:// and ssh:// are refused by name.
@@ -53,6 +55,7 @@ class DockerClient {
 
   std::string socket_path_;
   std::string api_version_;
+  int timeout_seconds_;
 };
 
 }  // namespace helix

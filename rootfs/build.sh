@@ -14,8 +14,29 @@ out=$1 config=$2 binary=$3
 shift 3
 root=$out/rootfs
 rm -rf "$out"
-mkdir -p "$root"/{usr/bin,etc,dev,proc,sys,tmp,run/docker/plugins,mnt/helixvol,var/lib/helixvol}
+mkdir -p "$root"/{usr/bin,etc,dev,proc,sys,tmp,run/docker/plugins}
 chmod 1777 "$root/tmp"
+# Mount points the manifest names: a directory, or an empty file for a
+# socket (a destination ending in .sock, or a default source that is a file).
+python3 - "$config" "$root" <<'PY'
+import json, os, stat, sys
+config, root = json.load(open(sys.argv[1])), sys.argv[2]
+points = [(m["destination"], m.get("source", "")) for m in config.get("mounts", [])]
+if config.get("propagatedMount"):
+    points.append((config["propagatedMount"], ""))
+for dest, source in points:
+    path = root + dest
+    is_file = dest.endswith(".sock")
+    try:
+        is_file = is_file or (bool(source) and not stat.S_ISDIR(os.stat(source).st_mode))
+    except OSError:
+        pass
+    if is_file:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        open(path, "a").close()
+    else:
+        os.makedirs(path, exist_ok=True)
+PY
 
 copy() {  # copy FILE into the rootfs at the same path, resolving symlinks
   local src=$1 dst=$root$1

@@ -142,3 +142,11 @@ TEST_CASE("exec instances are started, resized and inspected by ID", "[authz]") 
   CHECK(Run(Req("POST", "/exec/0123abcd/resize")).allow);
   CHECK(Run(Req("GET", "/exec/0123abcd/json")).allow);
 }
+
+TEST_CASE("an inspected container's default CgroupnsMode host does not make it privileged",
+          "[authz]") {
+  // On cgroup v1 dockerd reports CgroupnsMode "host" for every container.
+  FakeEngineView engine = TestEngine();
+  engine.AddContainer(std::string(64, 'c'), "plain", {{"cgroupnsmode", "host"}});
+  CHECK(Run(WithQuery(Req("POST", "/containers/plain/attach"), "stdin", "1"), &engine).allow);
+}

@@ -110,10 +110,18 @@ TEST_CASE("HostConfig fields at the top level of a create body are refused", "[a
   body["cpuset"] = "0";
   CHECK(Create(body).rule == "create.top_level");
   body = OrdinaryCreate();
-  body.erase("hostconfig");
+  body["hostconfig"] = "privileged";
   CHECK(Create(body).message ==
         "helixauthz: HostConfig: an object is required (rule "
         "create.host_config)");
+}
+
+TEST_CASE("a create without HostConfig gets dockerd's default host config", "[authz]") {
+  json body = OrdinaryCreate();
+  body.erase("hostconfig");
+  CHECK(Create(body).allow);
+  body["hostconfig"] = nullptr;
+  CHECK(Create(body).allow);
 }
 
 TEST_CASE("host paths are refused for every container", "[authz]") {

@@ -103,9 +103,9 @@ TEST_CASE("the engine view tells not-found from other failures", "[authz]") {
   auto broken = view.InspectContainer("broken");
   REQUIRE_FALSE(broken.ok());
   CHECK(broken.error().kind() == ErrorKind::kSystem);
-  CHECK(
-      broken.error().message() ==
-      "inspect container \"broken\": HTTP status 500: multiple IDs found with provided prefix: b");
+  CHECK(broken.error().message() ==
+        "inspect container \"broken\": GET /containers/broken/json: multiple IDs found with "
+        "provided prefix: b (HTTP 500)");
   auto escaped = view.InspectContainer("a b");
   CHECK_FALSE(escaped.ok());
   CHECK(dockerd.paths.back() == "/v1.41/containers/a b/json");  // sent as a%20b
@@ -117,8 +117,9 @@ TEST_CASE("the engine view names the socket when nothing listens", "[authz]") {
   auto c = view.InspectContainer("x");
   REQUIRE_FALSE(c.ok());
   CHECK(c.error().kind() == ErrorKind::kSystem);
-  CHECK(c.error().message().rfind("inspect container \"x\" on " + dir.path() + "/none.sock: ", 0) ==
-        0);
+  CHECK(c.error().message().rfind(
+            "inspect container \"x\": GET /containers/x/json on " + dir.path() + "/none.sock: ",
+            0) == 0);
 }
 
 TEST_CASE("folding keys lowers every object key, recursively", "[authz]") {
