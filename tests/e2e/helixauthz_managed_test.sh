@@ -42,6 +42,9 @@ docker run -d --name desktop-2 "${priv[@]}" "${desktop[@]/s1/s2}" --volume-drive
 e2e_pass "after an invalid edit the last good policy still admits desktops"
 assert_fails docker run --rm --network host $bb true
 e2e_pass "and still refuses the rest"
+assert_contains "$(grep 'policy reload failed' "$E2E_DIR/outer/dockerd.log" | tail -n 1)" \
+  'keeping the last good policy: /etc/helixauthz/policy.json:1: \"privileged.images[0]\"' \
+  "the log says why the edit was not taken, with the line and key"
 
 # A valid edit that allows no privileged image takes effect.
 python3 - "$E2E_DIR/policy.json" "$policy.new" <<'PY'

@@ -125,6 +125,12 @@ e2e_retry 60 bash -c 'docker logs desktop-3 2>&1 | grep -q "API listen on"' ||
   e2e_fail "the session's inner engine did not start"
 e2e_pass "a session cloned from the preloaded snapshot starts under the policy"
 
+kill -HUP "$(cat "$E2E_DIR/$name.pid")"
+e2e_retry 10 grep -q 'SIGHUP: reloading' "$E2E_DIR/$name.log" || e2e_fail "no reload on SIGHUP"
+e2e_retry 10 grep -q 'policy reloaded from' "$E2E_DIR/$name.log" || e2e_fail "SIGHUP did not reload"
+assert_fails docker run --rm --network host $bb true
+e2e_pass "SIGHUP reloads the policy and it stays in force"
+
 audit=$(grep -c '"decision":"deny"' "$E2E_DIR/$name.log" || true)
 ((audit > 0)) && e2e_pass "every deny is in the audit log ($audit lines)"
 docker rm -f desktop-1 desktop-3 >/dev/null
