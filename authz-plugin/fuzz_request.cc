@@ -4,6 +4,10 @@
 // Normalize() accepts must keep the promises request.h makes; a broken
 // promise abort()s so that libFuzzer saves the input.
 //
+// The documents also go through the whole decision path (Authorizer, the
+// policy engine, a fixed engine view), which must never allow a request
+// whose document, URI or body could not be read.
+//
 // Built only with clang: `make fuzz` (or tests/fuzz/run_fuzz.sh).
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +16,9 @@
 #include <string>
 #include <string_view>
 
+#include <unistd.h>
+
+#include "authz-plugin/authorizer.h"
 #include "authz-plugin/body_json.h"
 #include "authz-plugin/request.h"
 #include "authz-plugin/request_uri.h"
@@ -104,15 +111,82 @@ void CheckNormalized(const NormalizedRequest& request) {
   if (request.body) CheckKeys(*request.body);
 }
 
-// One AuthZReq document in, everything derived from it checked. This is the
-// seam for the policy engine: its decision on a NormalizedRequest belongs
-// next to CheckNormalized(), under the same rule (never crash, and every
-// error a deny).
+// A small, fixed engine: one desktop (privileged, helixvol data root), one
+// ordinary container, the desktop image, a snapshot and a data root volume.
+class FixedEngine : public EngineView {
+ public:
+  Result<ContainerInfo> InspectContainer(const std::string& ref) override {
+    if (ref == "desktop-1" || ref == std::string(64, 'd')) {
+      ContainerInfo c{std::string(64, 'd'), "/desktop-1", kImage, {{"privileged", true}}, {}};
+      c.mounts.push_back({"volume", "s1", "", "/var/lib/docker", "helixvol", true});
+      return c;
+    }
+    if (ref == "web" || ref == std::string(64, 'e')) {
+      return ContainerInfo{std::string(64, 'e'), "/web", kImage, json::object(), {}};
+    }
+    return NotFound("no such container: " + ref);
+  }
+  Result<ImageInfo> InspectImage(const std::string& ref) override {
+    if (ref == "desktop" || ref == kImage) return ImageInfo{kImage, {}};
+    if (ref == "busybox") return ImageInfo{"sha256:" + std::string(64, 'b'), {}};
+    return NotFound("no such image: " + ref);
+  }
+  Result<VolumeInfo> InspectVolume(const std::string& name) override {
+    if (name == "golden") return VolumeInfo{name, "helixvol", {}, true, ""};
+    if (name == "s1") return VolumeInfo{name, "helixvol", {}, false, "golden"};
+    return NotFound("no such volume: " + name);
+  }
+  static inline const std::string kImage = "sha256:" + std::string(64, 'a');
+};
+
+// The shipped policy with the fixed engine's desktop image allowed, written
+// once to a file so that the Authorizer reads it as the plugin does.
+Authorizer& TheAuthorizer() {
+  static std::string path = [] {
+    std::string p = "/tmp/helixauthz-fuzz-policy-" + std::to_string(::getpid()) + ".json";
+    std::FILE* f = std::fopen(HELIX_SHIPPED_POLICY, "rb");
+    Expect(f != nullptr, "the shipped policy can be read");
+    std::string text;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
+    std::fclose(f);
+    json policy = json::parse(text);
+    policy["privileged"]["images"] = {FixedEngine::kImage};
+    std::FILE* out = std::fopen(p.c_str(), "wb");
+    std::fputs(policy.dump().c_str(), out);
+    std::fclose(out);
+    return p;
+  }();
+  static PolicyStore store(path);
+  static bool loaded = [] {
+    Expect(store.Load().ok(), "the fuzz policy loads");
+    return true;
+  }();
+  (void)loaded;
+  static FixedEngine engine;
+  static AuditLog audit(std::fopen("/dev/null", "w"), false);
+  static Authorizer authorizer(store, engine, audit);
+  return authorizer;
+}
+
+// One AuthZReq document in, everything derived from it checked, and the
+// decision on it: never a crash, and never an allow for a request that
+// could not be read.
 void FuzzDocument(std::string_view bytes) {
+  Decision decision = TheAuthorizer().DecideRequest(bytes);
+  Expect(decision.allow || !decision.message.empty(), "a deny always says why");
   auto parsed = ParseAuthzRequest(bytes);
-  if (!parsed.ok()) return;
+  if (!parsed.ok()) {
+    Expect(!decision.allow, "an unreadable document is denied");
+    return;
+  }
   auto normalized = Normalize(*parsed);
-  if (normalized.ok()) CheckNormalized(*normalized);
+  if (!normalized.ok()) {
+    Expect(!decision.allow, "an unreadable URI or body is denied");
+    return;
+  }
+  CheckNormalized(*normalized);
 }
 
 void FuzzBody(std::string_view bytes) {
