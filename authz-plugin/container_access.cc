@@ -42,7 +42,7 @@ Denial CheckExecCreate(Ctx& c) {
   AUTHZ_GET(privileged, BoolField(c.Body(), "privileged", "Privileged"));
   if (privileged) {
     return Deny("exec.privileged", "Privileged",
-                "exec with true is not allowed on any container (it grants all capabilities)");
+                "true is not allowed for an exec on any container (it grants all capabilities)");
   }
   ContainerInfo info;
   std::optional<std::string> why;

@@ -125,6 +125,21 @@ e2e_retry 60 bash -c 'docker logs desktop-3 2>&1 | grep -q "API listen on"' ||
   e2e_fail "the session's inner engine did not start"
 e2e_pass "a session cloned from the preloaded snapshot starts under the policy"
 
+# The policy-testing examples in docs/helixauthz.md, decided by `helixauthz check` with this
+# engine for lookups, as the running plugin decides them.
+examples=$here/../../docs/examples/authz
+check() {
+  "$HELIXAUTHZ_BINARY" check --policy "$E2E_DIR/policy.json" --engine-socket "$sock" "$@"
+}
+assert_eq '{"Allow":true}' "$(check "$examples/create-desktop.json")" \
+  "check allows the example desktop"
+for example in create-docker-sock create-lowercase-disguise exec-privileged plugin-disable; do
+  assert_fails check "$examples/$example.json"
+  assert_contains "$E2E_LAST_OUT" '"Allow":false,"Msg":"helixauthz: ' "check denies $example"
+done
+assert_fails check /nonexistent.json
+assert_contains "$E2E_LAST_ERR" 'cannot read "/nonexistent.json"' "check names a missing file"
+
 kill -HUP "$(cat "$E2E_DIR/$name.pid")"
 e2e_retry 10 grep -q 'SIGHUP: reloading' "$E2E_DIR/$name.log" || e2e_fail "no reload on SIGHUP"
 e2e_retry 10 grep -q 'policy reloaded from' "$E2E_DIR/$name.log" || e2e_fail "SIGHUP did not reload"

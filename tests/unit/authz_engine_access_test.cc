@@ -27,7 +27,7 @@ TEST_CASE("exec with Privileged true is refused on every container", "[authz]") 
   Decision d = Run(Req("POST", "/containers/web/exec",
                        json{{"cmd", {"sh"}}, {"privileged", true}, {"attachstdin", true}}));
   CHECK(d.message ==
-        "helixauthz: Privileged: exec with true is not allowed on any container (it "
+        "helixauthz: Privileged: true is not allowed for an exec on any container (it "
         "grants all capabilities) (rule exec.privileged)");
 }
 
