@@ -54,9 +54,11 @@ helixvol_xfs_state() {
 
 _helixvol_remove_managed() {
   DOCKER_HOST=$1 docker ps -aq | xargs -r env DOCKER_HOST="$1" docker rm -f >/dev/null 2>&1
-  DOCKER_HOST=$1 docker volume prune -af >/dev/null 2>&1 ||
-    DOCKER_HOST=$1 docker volume ls -q | xargs -r env DOCKER_HOST="$1" docker volume rm -f \
-      >/dev/null 2>&1
+  # Only this plugin's volumes: `docker volume ls` (and prune) also lists the volumes of
+  # every host-service plugin on the host, other test runs' included.
+  DOCKER_HOST=$1 docker volume ls --format '{{.Driver}} {{.Name}}' 2>/dev/null |
+    awk -v a="$2" -v b="$2:latest" '$1 == a || $1 == b { print $2 }' |
+    xargs -r env DOCKER_HOST="$1" docker volume rm -f >/dev/null 2>&1
   DOCKER_HOST=$1 docker plugin disable -f "$2" >/dev/null 2>&1
   DOCKER_HOST=$1 docker plugin rm -f "$2" >/dev/null 2>&1
 }
