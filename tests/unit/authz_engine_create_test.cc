@@ -26,7 +26,8 @@ TEST_CASE("the privileged-equivalent flag set is admitted as a desktop of the ri
   CHECK(d.rule == "containers.create");
 }
 
-TEST_CASE("--privileged with --mount is admitted as a desktop of the right shape", "[authz]") {
+TEST_CASE("a --privileged create with --mount is admitted as a desktop of the right shape",
+          "[authz]") {
   json body = DesktopCreate();
   auto& hc = body["hostconfig"];
   hc["privileged"] = true;
