@@ -44,21 +44,23 @@ engine_sock=$E2E_DIR/$engine/docker.sock
 api=/v1.41
 create_body='{"Image":"helix-e2e/busybox","Cmd":["true"],"HostConfig":{"NetworkMode":"none"}}'
 
-# latencies WITH: fills p50_<endpoint>_WITH and p99_<endpoint>_WITH.
+# latencies WITH: appends one p50 and one p99 figure a batch to p50[ENDPOINT:WITH] and
+# p99[ENDPOINT:WITH].
+declare -A p50 p99
 latencies() {
-  local with=$1 r json
-  for ((r = 1; r <= runs; r++)); do
-    json=$($BENCH_PY latency "$engine_sock" GET "$api/_ping" --n 100)
-    eval "ping50_$with+=\" $(pct p50 <<<"$json")\" ping99_$with+=\" $(pct p99 <<<"$json")\""
-    json=$($BENCH_PY latency "$engine_sock" GET "$api/containers/json" --n 100)
-    eval "list50_$with+=\" $(pct p50 <<<"$json")\" list99_$with+=\" $(pct p99 <<<"$json")\""
-    json=$($BENCH_PY latency "$engine_sock" POST "$api/containers/create" "$create_body" --n 50 --remove-created)
-    eval "create50_$with+=\" $(pct p50 <<<"$json")\" create99_$with+=\" $(pct p99 <<<"$json")\""
+  local with=$1 ep a b
+  for ep in ping list create; do
+    local args=(GET "$api/_ping" --n 100)
+    case $ep in
+      list) args=(GET "$api/containers/json" --n 100) ;;
+      create) args=(POST "$api/containers/create" "$create_body" --n 50 --remove-created) ;;
+    esac
+    while read -r a b; do
+      p50[$ep:$with]+=" $a"
+      p99[$ep:$with]+=" $b"
+    done < <($BENCH_PY latency "$engine_sock" "${args[@]}" --batches "$runs")
   done
 }
-pct() { python3 -c 'import json, sys; print(round(json.load(sys.stdin)[sys.argv[1]], 3))' "$1"; }
-ping50_off='' ping99_off='' list50_off='' list99_off='' create50_off='' create99_off=''
-ping50_on='' ping99_on='' list50_on='' list99_on='' create50_on='' create99_on=''
 
 latencies off
 
@@ -97,7 +99,7 @@ for ((r = 1; r <= runs; r++)); do
     wait "$load"
     figure=$(python3 -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["per_second"], 1))' "$E2E_DIR/rate.json")
     if [[ $kind == desktop ]]; then desktop+=("$figure"); else plain+=("$figure"); fi
-    answers+=" $kind: $(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["answers"])' "$E2E_DIR/rate.json");"
+    ((r > 1)) || answers+=" $kind: $(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["answers"])' "$E2E_DIR/rate.json");"
   done
 done
 
@@ -107,11 +109,10 @@ for ep in ping list create; do
     list) what="GET /containers/json" ;;
     create) what="POST /containers/create" ;;
   esac
-  eval "a50=\$${ep}50_on a99=\$${ep}99_on b50=\$${ep}50_off b99=\$${ep}99_off"
-  bench_row 7 "$what p50" ms lower "with helixauthz" "$a50" without "$b50"
-  bench_row 7 "$what p99" ms lower "with helixauthz" "$a99" without "$b99"
+  bench_row 7 "$what p50" ms lower "with helixauthz" "${p50[$ep:on]:-}" without "${p50[$ep:off]:-}"
+  bench_row 7 "$what p99" ms lower "with helixauthz" "${p99[$ep:on]:-}" without "${p99[$ep:off]:-}"
 done
 bench_row 7 "decisions per second at the plugin socket" req/s higher \
   "desktop create body" "${desktop[*]}" "ordinary create body" "${plain[*]}"
-bench_note 7 "answers seen (the first run's):${answers%%;*}; policy ${policy#"$BENCH_ROOT"/}; two client threads, a new connection per request"
+bench_note 7 "answers in the first run:${answers%;}; policy ${policy#"$BENCH_ROOT"/}; two client threads, a new connection per request"
 bench_row 8 "helixauthz resident memory" bytes lower "under decision load (peak)" "$peak" idle "$idle"

@@ -28,4 +28,4 @@ for ((r = 1; r <= runs; r++)); do
   rm -f "$img"
 done
 bench_row 2 "docker volume create" ms lower "helixvol (20 GiB)" "${hv[*]}" local "${loc[*]}"
-bench_note 2 "mkfs.ext4 alone, as helixvol runs it, on a sparse 20 GiB file in the same pool: median $(bench_median "${mkfs[@]}") ms of the helixvol figure"
+bench_note 2 "mkfs.ext4 alone, as helixvol runs it, on a sparse 20 GiB file in the same pool: median $(printf %.0f "$(bench_median "${mkfs[@]}")") ms of the helixvol figure"

@@ -39,6 +39,7 @@ source "$BENCH_ROOT/tests/e2e/lib/helixvol.sh"
 
 BENCH_QUICK=${BENCH_QUICK:-0}
 HELIXAUTHZ_BINARY=${HELIXAUTHZ_BINARY:-$BENCH_ROOT/build/helixauthz}
+# shellcheck disable=SC2034 # used by the comparison scripts
 BENCH_PY="python3 $BENCH_DIR/sock.py"
 
 bench_log() {
@@ -120,10 +121,10 @@ bench_free_bytes() {
 
 # bench_plan_sizes: sets BENCH_SIZES_MIB (the golden data roots of comparison 1), BENCH_MID_MIB
 # (the one comparisons 4 and 5 use) and BENCH_SCALE_NOTE. Full run: 256, 1024 and 4096 MiB;
-# quick: an eighth. Halved until the run fits in 70% of the free disk, and said so.
+# quick: 32 and 256 MiB. Halved until the run fits in 70% of the free disk, and said so.
 bench_plan_sizes() {
   local sizes=(256 1024 4096)
-  if [[ $BENCH_QUICK == 1 ]]; then sizes=(32 128 512); fi
+  if [[ $BENCH_QUICK == 1 ]]; then sizes=(32 256); fi
   local free_mib need_mib sum mid halvings=0
   free_mib=$(($(bench_free_bytes "${TMPDIR:-/tmp}") >> 20))
   while :; do
@@ -132,7 +133,7 @@ bench_plan_sizes() {
     mid=${sizes[1]}
     # archives + golden roots + the largest load (tar and layer, twice the data) + ten copies
     # of the middle golden (comparison 5) + fio files and slack.
-    need_mib=$((sum + sum + 2 * sizes[2] + 11 * mid + 4096))
+    need_mib=$((sum + sum + 2 * sizes[-1] + 11 * mid + 4096))
     if ((need_mib * 10 <= free_mib * 7 || sizes[0] <= 8)); then break; fi
     for i in "${!sizes[@]}"; do sizes[i]=$((sizes[i] / 2)); done
     halvings=$((halvings + 1))
@@ -143,7 +144,7 @@ bench_plan_sizes() {
   if ((halvings > 0)); then
     BENCH_SCALE_NOTE="data sizes halved $halvings time(s) to fit the free disk ($((free_mib >> 10)) GiB free, the run needs about $((need_mib >> 10)) GiB)"
   elif [[ $BENCH_QUICK == 1 ]]; then
-    BENCH_SCALE_NOTE="BENCH_QUICK=1: data sizes an eighth of the full run's, fewer runs"
+    BENCH_SCALE_NOTE="BENCH_QUICK=1: smaller data, fewer runs"
   else
     BENCH_SCALE_NOTE="full sizes ($((free_mib >> 10)) GiB free, the run needs about $((need_mib >> 10)) GiB)"
   fi
@@ -242,7 +243,7 @@ _bench_umount_xfs() {
 # /run/docker/plugins/NAME.sock, its state directory $BENCH_XFS/SUBDIR (bound to where the
 # harness keeps it, $E2E_DIR/NAME-state), with the given settings in its environment.
 bench_start_helixvol() {
-  local name=$1 sub=$2 kv
+  local name=$1 sub=$2
   shift 2
   mkdir -p "$BENCH_XFS/$sub" "$E2E_DIR/$name-state" || return 1
   mount --bind "$BENCH_XFS/$sub" "$E2E_DIR/$name-state" || return 1
@@ -252,17 +253,20 @@ bench_start_helixvol() {
 }
 
 # bench_launch_helixvol NAME [SETTING=VALUE...]: (re)starts host service NAME on its state
-# directory and waits for its socket. Logs at info level (the harness's launcher logs at
-# debug, which the benchmarks should not pay for).
+# directory and waits for its socket, /run/docker/plugins/NAME.sock (or in BENCH_SOCKET_DIR:
+# a plugin only the benchmark talks to is best kept out of sight of every engine on the
+# host). Logs at info level (the harness's launcher logs at debug, which the benchmarks
+# should not pay for).
 bench_launch_helixvol() {
   local name=$1
   shift
-  rm -f "/run/docker/plugins/$name.sock"
-  env LOG_LEVEL=info "$@" "$HELIXVOL_BINARY" serve --socket "/run/docker/plugins/$name.sock" \
+  local sock=${BENCH_SOCKET_DIR:-/run/docker/plugins}/$name.sock
+  rm -f "$sock"
+  env LOG_LEVEL=info "$@" "$HELIXVOL_BINARY" serve --socket "$sock" \
     --state-dir "$E2E_DIR/$name-state" >>"$E2E_DIR/$name.log" 2>&1 </dev/null &
   echo "$!" >"$E2E_DIR/$name.pid"
   disown "$!"
-  if ! e2e_retry 30 test -S "/run/docker/plugins/$name.sock"; then
+  if ! e2e_retry 30 test -S "$sock"; then
     bench_log "host service $name made no socket within 30 s"
     tail -n 20 "$E2E_DIR/$name.log" >&2
     return 1
@@ -291,18 +295,22 @@ bench_make_goldens() {
     python3 "$BENCH_DIR/make_archive.py" "$archive" "helix-bench/payload-${mib}m:1" \
       $((mib << 20)) "$busybox_tar" || return 1
     bench_log "archive payload-${mib}m.tar: $(($(stat -c %s "$archive") >> 20)) MiB in $(bench_ms_since "$t0") ms"
-    t0=$(bench_us)
-    "$HELIXVOL_BINARY" preload --name "golden-${mib}m" --engine-image helix-e2e/dind \
-      "${shape_flags[@]}" --driver "$BENCH_HV" --size 20G --archive "$archive" \
-      >"$E2E_DIR/preload-${mib}m.log" 2>&1 || {
-      tail -n 30 "$E2E_DIR/preload-${mib}m.log" >&2
-      return 1
-    }
-    local ms
-    ms=$(bench_ms_since "$t0")
-    echo "$ms" >"$BENCH_DATA/preload-${mib}m.ms"
-    bench_log "golden-${mib}m preloaded in $ms ms"
   done
+  # One at a time, so that each golden's preload time is its own; under BENCH_QUICK all at
+  # once (and then not reported).
+  local pids=() pid
+  for mib in $BENCH_SIZES_MIB; do
+    if [[ $BENCH_QUICK == 1 ]]; then
+      _bench_preload "$mib" "${shape_flags[@]}" &
+      pids+=($!)
+    else
+      _bench_preload "$mib" "${shape_flags[@]}" || return 1
+    fi
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" || return 1
+  done
+  if [[ $BENCH_QUICK == 1 ]]; then rm -f "$BENCH_DATA"/preload-*.ms; fi
   # The copy-based plugin's pool: the same goldens, reflinked in before it starts.
   local src=$BENCH_XFS/hv/volumes dst=$BENCH_XFS/hvcopy/volumes
   mkdir -p "$dst" || return 1
@@ -310,10 +318,40 @@ bench_make_goldens() {
     cp -a --reflink=always "$src/golden-${mib}m" "$dst/" || return 1
   done
   bench_start_helixvol "$BENCH_HVCOPY" hvcopy POOL=copy || return 1
+  # Every engine on the host sees the host services in /run/docker/plugins, and a `docker
+  # volume prune -a` in any of them (the e2e tests' clean-up does one) removes every volume
+  # that is not mounted. So the goldens stay mounted (read-only snapshots: a Mount straight
+  # at the plugin's socket, under a mount ID of our own) while the benchmarks run.
+  local plugin
+  for plugin in "$BENCH_HV" "$BENCH_HVCOPY"; do
+    for mib in $BENCH_SIZES_MIB; do
+      bench_plugin_ms "/run/docker/plugins/$plugin.sock" VolumeDriver.Mount \
+        "{\"Name\":\"golden-${mib}m\",\"ID\":\"bench-hold\"}" >/dev/null || return 1
+      e2e_defer bench_quiet bench_plugin_ms "/run/docker/plugins/$plugin.sock" \
+        VolumeDriver.Unmount "{\"Name\":\"golden-${mib}m\",\"ID\":\"bench-hold\"}"
+    done
+  done
 }
 
-# bench_inner_ready_then CMD: inside a dind container, waits (polling every 50 ms) until the
-# inner engine answers, then runs CMD. Prints CMD's output.
+# _bench_preload MIB SHAPE_FLAGS...: golden-<MIB>m from its archive, by `helixvol preload`;
+# its time in ms goes to $BENCH_DATA/preload-<MIB>m.ms.
+_bench_preload() {
+  local mib=$1 t0 ms
+  shift
+  t0=$(bench_us)
+  "$HELIXVOL_BINARY" preload --name "golden-${mib}m" --engine-image helix-e2e/dind "$@" \
+    --driver "$BENCH_HV" --size 20G --archive "$BENCH_DATA/payload-${mib}m.tar" \
+    >"$E2E_DIR/preload-${mib}m.log" 2>&1 || {
+    tail -n 30 "$E2E_DIR/preload-${mib}m.log" >&2
+    return 1
+  }
+  ms=$(bench_ms_since "$t0")
+  echo "$ms" >"$BENCH_DATA/preload-${mib}m.ms"
+  bench_log "golden-${mib}m preloaded in $ms ms"
+}
+
+# bench_inner_script CMD: a shell script for a dind container that waits (polling every
+# 50 ms) until the inner engine answers, then runs CMD.
 bench_inner_script() {
   printf 'until docker version >/dev/null 2>&1; do sleep 0.05; done; %s' "$1"
 }
@@ -322,6 +360,7 @@ bench_inner_script() {
 bench_priv_flags() {
   local flags
   flags=$(privileged_flags) || return 1
+  # shellcheck disable=SC2034 # used by the caller
   mapfile -t BENCH_PRIV <<<"$flags"
 }
 

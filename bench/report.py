@@ -97,7 +97,7 @@ def render(sections):
         out.append(f"### {sec}. {TITLES.get(sec, '')}".rstrip())
         out.append("")
         if data["rows"]:
-            out.append("| measure | helixvol | baseline | ratio | runs |")
+            out.append("| measure | helix side | baseline | ratio | runs |")
             out.append("| --- | --- | --- | --- | --- |")
             for measure, unit, better, al, a, bl, b in data["rows"]:
                 runs = f"{len(a)} / {len(b)}" if len(a) != len(b) else str(len(a))

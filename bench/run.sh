@@ -74,7 +74,7 @@ table=$E2E_DIR/table.md
   echo
   machine
   echo
-  echo "Each cell: **median** (min – max) over the runs; ratio = helixvol's median ÷ the baseline's;"
+  echo "Each cell: **median** (min – max) over the runs; ratio = the helix side's median ÷ the baseline's;"
   echo "↓ lower is better (times, bytes), ↑ higher is better (throughput)."
   echo
   python3 "$BENCH_DIR/report.py" "$BENCH_RESULTS"

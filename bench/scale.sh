@@ -14,7 +14,10 @@ runs=$(bench_runs 3 2)
 count=$(bench_runs 1000 300)
 tag=$(od -An -N3 -tx1 /dev/urandom | tr -d ' ')
 name=helixvol-bench-scale-$tag
-sock=/run/docker/plugins/$name.sock
+# Its socket is kept out of /run/docker/plugins: no engine needs it, and every engine on the
+# host would otherwise list (and a `docker volume prune` in any of them remove) its volumes.
+export BENCH_SOCKET_DIR=$E2E_DIR
+sock=$BENCH_SOCKET_DIR/$name.sock
 bench_start_helixvol "$name" "scale-$tag"
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$(bench_plugin_pid "$name")/status"; }
@@ -27,36 +30,36 @@ restart() {
   $BENCH_PY spawn-and-wait "$sock" "$E2E_DIR/$name.pid" "$E2E_DIR/$name.log" -- \
     env LOG_LEVEL=info "$HELIXVOL_BINARY" serve --socket "$sock" --state-dir "$E2E_DIR/$name-state"
 }
-# measure LABEL: fills list_p50_LABEL ... from `runs` batches, and start-up and memory.
+# measure LABEL: appends to fig[METRIC:LABEL] the start-up times, List and Get latencies
+# (p50 and p99 a batch) and the resident memory idle and under load.
+declare -A fig
 measure() {
-  local label=$1 r json
-  local -n l50=list50_$label l99=list99_$label g50=get50_$label g99=get99_$label
-  local -n up=startup_$label idle=idle_$label busy=busy_$label
+  local label=$1 r a b
   for ((r = 1; r <= runs; r++)); do
-    up+=" $(restart)"
+    fig[startup:$label]+=" $(restart)"
   done
   sleep 1
-  idle=$(($(rss_kib) * 1024))
-  for ((r = 1; r <= runs; r++)); do
-    json=$($BENCH_PY latency "$sock" POST /VolumeDriver.List '{}' --n 200)
-    l50+=" $(jq_ p50 <<<"$json")" l99+=" $(jq_ p99 <<<"$json")"
-    json=$($BENCH_PY latency "$sock" POST /VolumeDriver.Get '{"Name":"v0000"}' --n 200)
-    g50+=" $(jq_ p50 <<<"$json")" g99+=" $(jq_ p99 <<<"$json")"
-  done
+  fig[idle:$label]=$(($(rss_kib) * 1024))
+  while read -r a b; do
+    fig[list50:$label]+=" $a" fig[list99:$label]+=" $b"
+  done < <($BENCH_PY latency "$sock" POST /VolumeDriver.List '{}' --n 200 --batches "$runs")
+  while read -r a b; do
+    fig[get50:$label]+=" $a" fig[get99:$label]+=" $b"
+  done < <($BENCH_PY latency "$sock" POST /VolumeDriver.Get '{"Name":"v0000"}' --n 200 --batches "$runs")
   # Memory under load: two clients on List and Get at once, VmRSS sampled meanwhile.
   $BENCH_PY latency "$sock" POST /VolumeDriver.List '{}' --n 300 >/dev/null &
-  local a=$!
+  a=$!
   $BENCH_PY latency "$sock" POST /VolumeDriver.Get '{"Name":"v0000"}' --n 1000 >/dev/null &
-  local b=$! peak=0 now
+  b=$!
+  local peak=0 now
   while kill -0 "$a" 2>/dev/null || kill -0 "$b" 2>/dev/null; do
     now=$(rss_kib)
     ((now > peak)) && peak=$now
     sleep 0.05
   done
   wait "$a" "$b"
-  busy=$((peak * 1024))
+  fig[busy:$label]=$((peak * 1024))
 }
-jq_() { python3 -c 'import json, sys; print(round(json.load(sys.stdin)[sys.argv[1]], 3))' "$1"; }
 
 $BENCH_PY call "$sock" POST /VolumeDriver.Create '{"Name":"v0000","Opts":{"size":"16M"}}' >/dev/null
 measure one
@@ -68,11 +71,12 @@ n=$($BENCH_PY call "$sock" POST /VolumeDriver.List '{}' | python3 -c 'import jso
 measure many
 
 label="$count volumes"
-bench_row 8 "helixvol List p50" ms lower "$label" "$list50_many" "1 volume" "$list50_one"
-bench_row 8 "helixvol List p99" ms lower "$label" "$list99_many" "1 volume" "$list99_one"
-bench_row 8 "helixvol Get p50" ms lower "$label" "$get50_many" "1 volume" "$get50_one"
-bench_row 8 "helixvol Get p99" ms lower "$label" "$get99_many" "1 volume" "$get99_one"
-bench_row 8 "helixvol start-up to first List" ms lower "$label" "$startup_many" "1 volume" "$startup_one"
-bench_row 8 "helixvol resident memory, idle" bytes lower "$label" "$idle_many" "1 volume" "$idle_one"
-bench_row 8 "helixvol resident memory, List+Get load" bytes lower "$label" "$busy_many" "1 volume" "$busy_one"
+row() { bench_row 8 "helixvol $1" "$2" lower "$label" "${fig[$3:many]}" "1 volume" "${fig[$3:one]}"; }
+row "List p50" ms list50
+row "List p99" ms list99
+row "Get p50" ms get50
+row "Get p99" ms get99
+row "start-up to first answered List" ms startup
+row "resident memory, idle" bytes idle
+row "resident memory, List+Get load (peak)" bytes busy
 bench_note 8 "$((count - 1)) clones of a 16 MiB volume made at the socket (two at a time) in $(awk -v t="$made_ms" 'BEGIN { printf "%.1f", t / 1000 }') s; latencies measured with a new connection per request, as dockerd makes them; $(losetup -nl | wc -l) loop devices were bound on the host"

@@ -3,12 +3,12 @@
 
     sock.py call SOCKET METHOD PATH [JSON]
         one request; prints the status and body, exits 1 unless 2xx
-    sock.py latency SOCKET METHOD PATH [JSON] [--n N] [--remove-created]
-        N requests one after another, a new connection each (as dockerd's
-        plugin client and the docker CLI make them); prints
-        {"p50": ms, "p99": ms, "mean": ms, "n": N}. --remove-created: the
-        answer carries an "Id" (POST /containers/create) and the container is
-        removed after each request, untimed.
+    sock.py latency SOCKET METHOD PATH [JSON] [--n N] [--batches B] [--remove-created]
+        B batches of N requests one after another, a new connection each (as
+        dockerd's plugin client and the docker CLI make them); prints one line
+        "P50 P99" (ms) per batch. --remove-created: the answer carries an "Id"
+        (POST /containers/create) and the container is removed after each
+        request, untimed.
     sock.py rate SOCKET PATH BODY_FILE [--seconds S] [--threads T]
         POSTs BODY_FILE as fast as T threads can for S seconds; prints
         {"per_second": r, "n": n, "answers": {...}} (answers by "Allow" value)
@@ -83,24 +83,26 @@ def cmd_call(args):
 
 def cmd_latency(args):
     n = options(args, "--n", 200)
+    batches = options(args, "--batches", 1)
     remove = "--remove-created" in args
     if remove:
         args.remove("--remove-created")
     sock, method, path = args[:3]
     body = args[3].encode() if len(args) > 3 else None
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        status, data = request(sock, method, path, body)
-        times.append((time.perf_counter() - t0) * 1000)
-        if not 200 <= status < 300:
-            sys.exit(f"latency: {method} {path}: {status} {data[:300]!r}")
-        if remove:
-            cid = json.loads(data)["Id"]
-            request(sock, "DELETE", path.split("/containers/")[0] + f"/containers/{cid}?force=1")
-    times.sort()
-    print(json.dumps({"p50": percentile(times, 50), "p99": percentile(times, 99),
-                      "mean": sum(times) / len(times), "n": n}))
+    for _ in range(batches):
+        times = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            status, data = request(sock, method, path, body)
+            times.append((time.perf_counter() - t0) * 1000)
+            if not 200 <= status < 300:
+                sys.exit(f"latency: {method} {path}: {status} {data[:300]!r}")
+            if remove:
+                cid = json.loads(data)["Id"]
+                prefix = path.split("/containers/")[0]
+                request(sock, "DELETE", f"{prefix}/containers/{cid}?force=1")
+        times.sort()
+        print(f"{percentile(times, 50):.3f} {percentile(times, 99):.3f}", flush=True)
     return 0
 
 
