@@ -14,7 +14,7 @@ n=10
 # $(...): removal is deferred by the caller.
 sessions() {
   local plugin=$1 prefix=$2 used0 i mounts=()
-  used0=$(bench_used_bytes "$BENCH_XFS")
+  used0=$(bench_settled_used_bytes "$BENCH_XFS")
   for ((i = 1; i <= n; i++)); do
     docker volume create -d "$plugin" -o from="golden-${mib}m" "$prefix-$i" >/dev/null
     mounts+=(-v "$prefix-$i:/s$i")
@@ -23,7 +23,15 @@ sessions() {
   docker run --rm "${mounts[@]}" helix-e2e/busybox sh -c \
     "for i in \$(seq $n); do head -c 52428800 /dev/urandom >/s\$i/new.bin || exit 1; done; sync" \
     >/dev/null
-  echo $(($(bench_used_bytes "$BENCH_XFS") - used0))
+  echo $(($(bench_settled_used_bytes "$BENCH_XFS") - used0))
+}
+# allocated SUBDIR PREFIX: the bytes the ten images have allocated, shared or not (du).
+allocated() {
+  local i sum=0
+  for ((i = 1; i <= n; i++)); do
+    sum=$((sum + $(du -B1 "$(bench_volume_image "$2-$i" "$1")" | cut -f1)))
+  done
+  echo "$sum"
 }
 remove() {
   local prefix=$1 i
@@ -36,10 +44,13 @@ cleanup() {
 }
 e2e_defer cleanup
 clones=$(sessions "$BENCH_HV" "d1-$tag")
+clones_du=$(allocated hv "d1-$tag")
 remove "d1-$tag"
 copies=$(sessions "$BENCH_HVCOPY" "d2-$tag")
+copies_du=$(allocated hvcopy "d2-$tag")
 remove "d2-$tag"
 golden_bytes=$(du -B1 "$(bench_volume_image "golden-${mib}m" hv)" | cut -f1)
 bench_row 5 "ten sessions of golden-${mib}m, 50 MiB written each" bytes lower \
   "reflink clones" "$clones" copies "$copies"
 bench_note 5 "the golden image holds $((golden_bytes >> 20)) MiB; the data the sessions wrote adds up to $((n * 50)) MiB; ideal for clones: $((n * 50)) MiB plus ext4 metadata, for copies: $((n * 50 + n * (golden_bytes >> 20))) MiB"
+bench_note 5 "allocated by the ten images, counting shared blocks once per image (du): clones $((clones_du >> 20)) MiB, copies $((copies_du >> 20)) MiB"

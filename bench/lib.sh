@@ -111,6 +111,21 @@ bench_used_bytes() {
   df -B1 --output=used "$1" | tail -n 1 | tr -d ' '
 }
 
+# bench_settled_used_bytes DIR: bench_used_bytes once two readings a second apart agree (at
+# most 30 s): XFS frees the blocks of removed files in the background, and a reading taken
+# while it does would move under the measurement.
+bench_settled_used_bytes() {
+  local a b tries=0
+  a=$(bench_used_bytes "$1")
+  while :; do
+    sleep 1
+    b=$(bench_used_bytes "$1")
+    if [[ $a == "$b" ]] || ((++tries >= 30)); then break; fi
+    a=$b
+  done
+  echo "$b"
+}
+
 bench_free_bytes() {
   df -B1 --output=avail "$1" | tail -n 1 | tr -d ' '
 }
