@@ -14,7 +14,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_init
 runs=$(bench_runs 3 1)
-size_mib=$(bench_runs 1024 128)
+size_mib=$(bench_runs 1024 64)
 seconds=$(bench_runs 3 1)
 tag=$(od -An -N3 -tx1 /dev/urandom | tr -d ' ')
 command -v fio >/dev/null || { bench_note 6 "skipped: fio is not installed (make deps installs it)"; exit 0; }

@@ -135,7 +135,8 @@ bench_free_bytes() {
 # ---------------------------------------------------------------------------------------------
 
 # bench_plan_sizes: sets BENCH_SIZES_MIB (the golden data roots of comparison 1), BENCH_MID_MIB
-# (the one comparisons 4 and 5 use) and BENCH_SCALE_NOTE. Full run: 256, 1024 and 4096 MiB;
+# (the one comparisons 4 and 5 use: the middle one, the smallest under BENCH_QUICK) and
+# BENCH_SCALE_NOTE. Full run: 256, 1024 and 4096 MiB;
 # quick: 32 and 256 MiB. Halved until the run fits in 70% of the free disk, and said so.
 bench_plan_sizes() {
   local sizes=(256 1024 4096)
@@ -146,6 +147,7 @@ bench_plan_sizes() {
     sum=0
     for s in "${sizes[@]}"; do sum=$((sum + s)); done
     mid=${sizes[1]}
+    if [[ $BENCH_QUICK == 1 ]]; then mid=${sizes[0]}; fi
     # archives + golden roots + the largest load (tar and layer, twice the data) + ten copies
     # of the middle golden (comparison 5) + fio files and slack.
     need_mib=$((sum + sum + 2 * sizes[-1] + 11 * mid + 4096))

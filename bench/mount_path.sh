@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_init
-runs=$(bench_runs 10 5)
+runs=$(bench_runs 10 3)
 tag=$(od -An -N3 -tx1 /dev/urandom | tr -d ' ')
 
 docker volume create -d "$BENCH_HV" "m1-$tag" >/dev/null

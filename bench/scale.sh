@@ -10,8 +10,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_init
-runs=$(bench_runs 3 2)
-count=$(bench_runs 1000 300)
+runs=$(bench_runs 3 1)
+count=$(bench_runs 1000 200)
 tag=$(od -An -N3 -tx1 /dev/urandom | tr -d ' ')
 name=helixvol-bench-scale-$tag
 # Its socket is kept out of /run/docker/plugins: no engine needs it, and every engine on the

@@ -11,7 +11,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_init goldens
 bench_priv_flags
-runs=$(bench_runs 3 2)
+runs=$(bench_runs 3 1)
 tag=$(od -An -N3 -tx1 /dev/urandom | tr -d ' ')
 mib=$BENCH_MID_MIB
 image=helix-bench/payload-${mib}m:1
