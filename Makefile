@@ -9,10 +9,10 @@ CTEST = cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600
 PACKAGES = build-essential cmake pkg-config libcpp-httplib-dev nlohmann-json3-dev \
            libspdlog-dev libmount-dev catch2 e2fsprogs xfsprogs curl util-linux \
            systemd binutils python3 docker.io busybox-static iproute2 docker-registry \
-           clang libclang-rt-14-dev
+           clang libclang-rt-14-dev fio
 
-.PHONY: all deps build test test-unit test-system demo format clean plugins test-packaging test-e2e install uninstall \
-        publish fuzz
+.PHONY: all deps build test test-unit test-system demo bench format clean plugins test-packaging \
+        test-e2e install uninstall publish fuzz
 
 all: build
 
@@ -49,6 +49,12 @@ test-e2e: plugins
 demo: plugins
 	HELIXVOL_BUNDLE=$(CURDIR)/$(BUILD_DIR)/plugins/helixvol HELIXVOL_BINARY=$(CURDIR)/$(BUILD_DIR)/helixvol \
 	  demo/desktop-demo.sh
+
+# Benchmarks against baselines measured in the same run (bench/run.sh): prints the table
+# and writes it into docs/BENCHMARKS.md. BENCH_QUICK=1: fewer runs, smaller data.
+bench: plugins
+	HELIXVOL_BUNDLE=$(CURDIR)/$(BUILD_DIR)/plugins/helixvol HELIXVOL_BINARY=$(CURDIR)/$(BUILD_DIR)/helixvol \
+	  HELIXAUTHZ_BINARY=$(CURDIR)/$(BUILD_DIR)/helixauthz bench/run.sh
 
 # The managed plugin bundle, assembled offline (see rootfs/README.md).
 PLUGIN_NAME ?= helixvol
