@@ -16,11 +16,15 @@
 namespace helix::vol {
 namespace {
 
-// discard: an ext4 volume's discards punch holes in its disk.img on the XFS
-// pool, and the pool's own discards reach the loop device, which punches
-// holes in pool.img, so freed space goes back to the host. Nothing in the
+// No online discard on the pool itself: removing a large volume then sends
+// its discards through the loop device as hole punches in pool.img, and the
+// next clone waits behind them (bench: a 4 GiB clone right after big
+// removals took 0.92-1.04 s with it, 0.13-0.26 s without). Freed pool blocks
+// stay allocated in pool.img and are reused by the next volumes; `fstrim
+// <state-dir>/pool` gives them back to the host. (Volumes keep `discard`:
+// theirs punch holes in their own disk.img, inside the pool.) Nothing in the
 // pool is a device node or a setuid program.
-constexpr char kPoolMountOptions[] = "noatime,nodev,nosuid,discard";
+constexpr char kPoolMountOptions[] = "noatime,nodev,nosuid";
 // A loop device found bound to pool.img can be unbound (its last user gone)
 // before we hold it; a few fresh looks are plenty for that race.
 constexpr int kMountAttempts = 3;
