@@ -21,6 +21,18 @@ Denial Resolve(Ctx& c, ContainerInfo* info, std::optional<std::string>* why) {
   return std::nullopt;
 }
 
+// Refuses the request when the container is protected:
+// "<action> "<name>" <verb> not allowed: <why>".
+Denial RefuseIfProtected(Ctx& c, const char* rule, const std::string& action,
+                         const char* verb = "is") {
+  ContainerInfo info;
+  std::optional<std::string> why;
+  AUTHZ_TRY(Resolve(c, &info, &why));
+  if (!why) return std::nullopt;
+  return Deny(rule, Route(c),
+              action + " " + Quote(c.params["name"]) + " " + verb + " not allowed: " + *why);
+}
+
 }  // namespace
 
 Denial CheckStart(Ctx& c) {
@@ -44,14 +56,13 @@ Denial CheckExecCreate(Ctx& c) {
     return Deny("exec.privileged", "Privileged",
                 "true is not allowed for an exec on any container (it grants all capabilities)");
   }
-  ContainerInfo info;
-  std::optional<std::string> why;
-  AUTHZ_TRY(Resolve(c, &info, &why));
-  if (why && !c.rules.privileged.exec) {
-    return Deny("privileged.exec", Route(c),
-                "exec into container " + Quote(c.params["name"]) + " is not allowed: " + *why);
+  if (c.rules.privileged.exec) {
+    // Still resolved: a request naming no container is refused either way.
+    ContainerInfo info;
+    std::optional<std::string> why;
+    return Resolve(c, &info, &why);
   }
-  return std::nullopt;
+  return RefuseIfProtected(c, "privileged.exec", "exec into container");
 }
 
 Denial CheckAttach(Ctx& c) {
@@ -72,65 +83,27 @@ Denial CheckAttach(Ctx& c) {
 }
 
 Denial CheckAttachWebsocket(Ctx& c) {
-  ContainerInfo info;
-  std::optional<std::string> why;
-  AUTHZ_TRY(Resolve(c, &info, &why));
-  if (why) {
-    // The websocket carries stdin whatever the query says.
-    return Deny(
-        "containers.attach", Route(c),
-        "websocket attach to container " + Quote(c.params["name"]) + " is not allowed: " + *why);
-  }
-  return std::nullopt;
+  // The websocket carries stdin whatever the query says.
+  return RefuseIfProtected(c, "containers.attach", "websocket attach to container");
 }
 
 Denial CheckReadsFiles(Ctx& c) {
-  ContainerInfo info;
-  std::optional<std::string> why;
-  AUTHZ_TRY(Resolve(c, &info, &why));
-  if (why) {
-    return Deny(
-        "containers.files", Route(c),
-        "reading files of container " + Quote(c.params["name"]) + " is not allowed: " + *why);
-  }
-  return std::nullopt;
+  return RefuseIfProtected(c, "containers.files", "reading files of container");
 }
 
 Denial CheckArchiveUpload(Ctx& c) {
-  ContainerInfo info;
-  std::optional<std::string> why;
-  AUTHZ_TRY(Resolve(c, &info, &why));
-  if (why) {
-    return Deny(
-        "containers.files", Route(c),
-        "writing files into container " + Quote(c.params["name"]) + " is not allowed: " + *why);
-  }
-  return std::nullopt;
+  return RefuseIfProtected(c, "containers.files", "writing files into container");
 }
 
 Denial CheckLogs(Ctx& c) {
   if (c.rules.privileged.logs) return std::nullopt;
-  ContainerInfo info;
-  std::optional<std::string> why;
-  AUTHZ_TRY(Resolve(c, &info, &why));
-  if (why) {
-    return Deny("privileged.logs", Route(c),
-                "logs of container " + Quote(c.params["name"]) + " are not allowed: " + *why);
-  }
-  return std::nullopt;
+  return RefuseIfProtected(c, "privileged.logs", "logs of container", "are");
 }
 
 Denial CheckRename(Ctx& c) {
   // A privileged container that could take another container's name would
   // receive requests judged against the container that had it.
-  ContainerInfo info;
-  std::optional<std::string> why;
-  AUTHZ_TRY(Resolve(c, &info, &why));
-  if (why) {
-    return Deny("containers.rename", Route(c),
-                "renaming container " + Quote(c.params["name"]) + " is not allowed: " + *why);
-  }
-  return std::nullopt;
+  return RefuseIfProtected(c, "containers.rename", "renaming container");
 }
 
 Denial CheckUpdate(Ctx& c) {
