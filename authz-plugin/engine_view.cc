@@ -1,31 +1,11 @@
 #include "authz-plugin/engine_view.h"
 
-#include <cctype>
-
 #include "common/quote.h"
 
 namespace helix::authz {
 namespace {
 
 using nlohmann::json;
-
-// Percent-encodes a name for a path. '/' stays, because dockerd routes
-// image names with slashes as "/images/{name:.*}/json".
-std::string EscapePath(const std::string& s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '/' ||
-        ch == ':' || ch == '@') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += kHex[ch >> 4];
-      out += kHex[ch & 15];
-    }
-  }
-  return out;
-}
 
 std::string Str(const json& j, const char* key) {
   auto it = j.find(key);
@@ -68,7 +48,7 @@ Result<json> DockerEngineView::Get(const std::string& path, const std::string& w
 }
 
 Result<ContainerInfo> DockerEngineView::InspectContainer(const std::string& ref) {
-  auto j = Get("/containers/" + EscapePath(ref) + "/json", "container " + Quote(ref));
+  auto j = Get("/containers/" + DockerClient::PathEscape(ref) + "/json", "container " + Quote(ref));
   if (!j.ok()) return j.error();
   ContainerInfo info;
   info.id = Str(*j, "Id");
@@ -90,7 +70,7 @@ Result<ContainerInfo> DockerEngineView::InspectContainer(const std::string& ref)
 }
 
 Result<ImageInfo> DockerEngineView::InspectImage(const std::string& ref) {
-  auto j = Get("/images/" + EscapePath(ref) + "/json", "image " + Quote(ref));
+  auto j = Get("/images/" + DockerClient::PathEscape(ref) + "/json", "image " + Quote(ref));
   if (!j.ok()) return j.error();
   ImageInfo info;
   info.id = Str(*j, "Id");
@@ -104,7 +84,7 @@ Result<ImageInfo> DockerEngineView::InspectImage(const std::string& ref) {
 }
 
 Result<VolumeInfo> DockerEngineView::InspectVolume(const std::string& name) {
-  auto j = Get("/volumes/" + EscapePath(name), "volume " + Quote(name));
+  auto j = Get("/volumes/" + DockerClient::PathEscape(name), "volume " + Quote(name));
   if (!j.ok()) return j.error();
   VolumeInfo info;
   info.name = Str(*j, "Name");

@@ -48,6 +48,22 @@ Error StatusError(int status, const std::string& what, const std::string& body) 
   return Error(ErrorKind::kSystem, message + " (HTTP " + std::to_string(status) + ")");
 }
 
+// Percent-escapes every byte but ASCII letters, digits and `keep`.
+std::string PercentEscape(std::string_view value, std::string_view keep) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || keep.find(static_cast<char>(c)) != std::string_view::npos) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 Error TransportError(const std::string& what, httplib::Error error) {
   return Error(ErrorKind::kSystem, what + ": " + httplib::to_string(error));
 }
@@ -71,18 +87,11 @@ Result<std::string> DockerClient::SocketFromHost(std::string_view host) {
 }
 
 std::string DockerClient::QueryEscape(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
+  return PercentEscape(value, "-_.~");
+}
+
+std::string DockerClient::PathEscape(std::string_view value) {
+  return PercentEscape(value, "-_.~/:@");
 }
 
 std::string DockerClient::Versioned(const std::string& path) const {

@@ -49,6 +49,9 @@ class DockerClient {
 
   // "a/b:c" -> "a%2Fb%3Ac": for names inside query strings.
   static std::string QueryEscape(std::string_view value);
+  // For a name inside a path, where the engine routes "/images/{name:.*}/json":
+  // "/", ":" and "@" of image references stay as they are.
+  static std::string PathEscape(std::string_view value);
 
  private:
   std::string Versioned(const std::string& path) const;
