@@ -157,9 +157,13 @@ class Run {
     return Ok();
   }
 
+  // Volumes carry the run's labels too: a policy that ties a desktop to its
+  // data root by label (helixauthz's data_root_labels) then admits the
+  // loading container on the working root it made.
   Status CreateVolume(const std::string& name, const std::string& driver, const json& opts) {
-    auto made =
-        engine_.Post("/volumes/create", {{"Name", name}, {"Driver", driver}, {"DriverOpts", opts}});
+    auto made = engine_.Post(
+        "/volumes/create",
+        {{"Name", name}, {"Driver", driver}, {"DriverOpts", opts}, {"Labels", Labels()}});
     if (!made.ok()) return made.error().Wrap("preload: create volume " + Quote(name));
     made_.AddVolume(name);
     return Ok();
