@@ -113,7 +113,7 @@ class Reader {
     }
     ++pos_;  // '{'
     json object = json::object();
-    std::map<std::string, std::string> seen;  // folded key -> key as sent
+    std::map<std::string, std::string> seen;  // key folded to lower case -> key as sent
     SkipSpace();
     if (!AtEnd() && Peek() == '}') {
       ++pos_;
@@ -138,7 +138,7 @@ class Reader {
       SkipSpace();
       auto value = Value(KeyPath(path, *key), depth + 1);
       if (!value.ok()) return value;
-      object[*folded] = std::move(*value);
+      object[*key] = std::move(*value);
       SkipSpace();
       if (!AtEnd() && Peek() == ',') {
         ++pos_;
@@ -154,7 +154,9 @@ class Reader {
   }
 
   // Keys reach Go's field matching, which folds Unicode case: only printable
-  // ASCII keys have one unambiguous lower-case form.
+  // ASCII keys have one unambiguous lower-case form. The folded form is only
+  // used to find collisions; the key is kept as sent, because map keys
+  // (Labels, Sysctls, DriverOpts) are data that Go compares exactly.
   Result<std::string> FoldKey(const std::string& path, const std::string& key) const {
     std::string folded = key;
     for (char& c : folded) {

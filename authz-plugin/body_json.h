@@ -27,8 +27,10 @@ namespace helix::authz {
 inline constexpr int kMaxBodyDepth = 64;
 
 // Reads exactly one JSON value with optional surrounding whitespace and
-// returns it with every object key folded to lower-case ASCII; values are
-// untouched. Refuses: invalid JSON; anything but whitespace after the value;
+// returns it with every key as sent: struct fields are then found with
+// Member() (request_fields.h), which matches case-insensitively as Go does,
+// while map keys (Labels, Sysctls, DriverOpts) stay exact, as Go keeps them.
+// Refuses: invalid JSON; anything but whitespace after the value;
 // invalid UTF-8 or lone surrogate escapes in any string; object keys with
 // non-ASCII or control characters; keys that are equal after unescaping and
 // ASCII case folding within one object (exact duplicates included); nesting

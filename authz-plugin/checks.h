@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "authz-plugin/engine_view.h"
 #include "authz-plugin/policy.h"
@@ -16,6 +17,8 @@
 namespace helix::authz {
 
 using Denial = std::optional<Decision>;
+
+struct Route;
 
 // "helixauthz: <field>: <text> (rule <rule>)". `field` may be a route
 // ("POST /plugins/x/enable") when the endpoint itself is refused.
@@ -60,6 +63,17 @@ struct Ctx {
 bool Contains(const std::vector<std::string>& list, const std::string& value);
 bool IsHelixvolDriver(const Rules& rules, const std::string& driver);
 
+// plugin_names.cc: driver (plugin) names as dockerd resolves them.
+// The familiar, tagged form of a plugin name ("helixvol" and
+// "docker.io/library/helixvol" -> "helixvol:latest"); nullopt for a name
+// that is not in the reference grammar ("./helixvol", "x/../helixvol") or
+// that is hex, which dockerd could read as a plugin ID prefix.
+std::optional<std::string> CleanPluginName(std::string_view name);
+// Whether `driver` names the same plugin as one of `names`.
+bool SamePlugin(const std::vector<std::string>& names, const std::string& driver);
+// A deny naming `field` for a non-empty name that is not clean.
+Denial CheckPluginName(const std::string& name, const std::string& field, const char* what);
+
 // Why `host_config` (keys folded to lower case) makes a container
 // privileged-equivalent under `rules`: the first field beyond the ordinary
 // allowlists, e.g. "HostConfig.CapAdd[0] \"ALL\"". nullopt for an ordinary
@@ -67,23 +81,60 @@ bool IsHelixvolDriver(const Rules& rules, const std::string& driver);
 Result<std::optional<std::string>> PrivilegeReason(const Rules& rules,
                                                    const nlohmann::json& host_config);
 
-// Why an existing container is off limits to exec, archive and friends:
-// privileged-equivalent, or holding a helixvol volume (a data root).
-std::optional<std::string> ProtectedReason(const Rules& rules, const ContainerInfo& info);
+// protection.cc: why an existing container is off limits to exec, attach,
+// archive and friends. `own`: it is a desktop itself (privileged-equivalent,
+// or holding a helixvol volume); else it shares a namespace or a volume with
+// one. nullopt for an unprotected container; a failed lookup protects.
+struct Protection {
+  std::string reason;  // "it is privileged (HostConfig.Privileged true)"
+  bool own = true;
+};
+std::optional<Protection> ProtectionOf(Ctx& c, const ContainerInfo& info);
+// Only the container's own reasons: no lookups.
+std::optional<Protection> OwnProtection(const Rules& rules, const ContainerInfo& info);
+// A named volume a create mounts, judged by the containers that mount it
+// already: an ordinary container may not mount a volume a desktop mounts; a
+// desktop's extra volume may be mounted only by other desktops, read-only.
+Denial CheckVolumeUsers(Ctx& c, const std::string& volume, const std::string& field, bool desktop);
 
-// Resolves `ref` through the engine; a deny naming `field` when that fails.
-Denial ResolveContainer(Ctx& c, const std::string& ref, const std::string& field,
-                        ContainerInfo* out);
+// container_refs.cc: references to containers that mean the same container
+// when dockerd acts on them.
+// Lower-case hex of 1 to 64 digits (with an optional leading '/'): what
+// dockerd would also read as a container ID or ID prefix.
+bool LooksLikeIdPrefix(std::string_view name);
+// A name a container may be created with or renamed to (`field` names it).
+Denial CheckNewContainerName(const std::string& name, const std::string& field);
+enum class RefUse {
+  kRequest,  // acted on once, now (exec, attach, archive): an ID prefix is fine
+  kBinding,  // kept by the new container (namespace modes, VolumesFrom,
+             // links): a full ID or an exact name only
+};
+// Resolves `ref` through the engine as dockerd will; a deny naming `field`
+// when that fails or when dockerd could later resolve it differently.
+Denial ResolveContainerRef(Ctx& c, const std::string& ref, const std::string& field, RefUse use,
+                           ContainerInfo* out);
+
+// framing.cc: what the body and its headers may look like on `route`,
+// checked before the route's own check.
+Denial CheckFraming(const Route& route, const NormalizedRequest& req);
 
 // Route checks, one per endpoint that has any (routes.cc maps them).
 Denial CheckContainerCreate(Ctx& c);
-// desktop_shape.cc: the allowed image; the labels and limits a desktop
-// must carry.
+// desktop_shape.cc: the allowed image and, when the policy pins it, its own
+// command; the labels and limits a desktop must carry.
 Denial CheckDesktopImage(Ctx& c);
+Denial CheckDesktopLabels(Ctx& c);
 Denial CheckDesktopShape(Ctx& c, const nlohmann::json& host_config);
 // Limits an update may set on a privileged container.
 Denial CheckDesktopLimitUpdate(Ctx& c, const nlohmann::json& resources);
 Denial CheckMounts(Ctx& c, const nlohmann::json& host_config, bool privileged);
+// create_network.cc: namespace modes, networks, links, published ports.
+Denial CheckCreateNetworking(Ctx& c, const nlohmann::json& host_config, bool privileged);
+// An EndpointSettings object (create's EndpointsConfig, network connect's
+// EndpointConfig): no link-local addresses.
+Denial CheckEndpointSettings(const nlohmann::json& settings, const std::string& field);
+// desktop_shape.cc: the data root belongs to the desktop's session.
+Denial CheckDataRootSession(Ctx& c, const std::string& volume, const std::string& field);
 Denial CheckVolumeCreate(Ctx& c);
 Denial CheckHelixvolOptions(Ctx& c, const std::map<std::string, std::string>& options,
                             const std::string& field);

@@ -92,58 +92,6 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// `plain` lists the modes that share nothing; with `others_ok`, any value
-// but "host" and "container:<x>" passes (network names).
-Denial CheckNamespaceMode(Ctx& c, const json& hc, const char* key, const char* field,
-                          bool privileged, std::initializer_list<const char*> plain,
-                          bool others_ok = false) {
-  AUTHZ_GET(mode, StringField(hc, key, field));
-  for (const char* ok : plain) {
-    if (mode == ok) return std::nullopt;
-  }
-  if (mode == "host") {
-    return Deny("namespaces", field, "host namespace " + Quote(mode) + " is not allowed");
-  }
-  if (mode.rfind("container:", 0) == 0) {
-    if (privileged) {
-      return c.DenyPrivileged("namespaces", field,
-                              "sharing a namespace " + Quote(mode) + " is not allowed");
-    }
-    ContainerInfo info;
-    AUTHZ_TRY(ResolveContainer(c, mode.substr(10), field, &info));
-    if (auto why = ProtectedReason(c.rules, info)) {
-      return Deny("namespaces", field, "namespace " + Quote(mode) + " is not allowed: " + *why);
-    }
-    return std::nullopt;
-  }
-  if (others_ok) return std::nullopt;
-  return Deny("namespaces", field, "mode " + Quote(mode) + " is not allowed");
-}
-
-Denial CheckNamespaces(Ctx& c, const json& hc, bool privileged) {
-  // "default", "bridge", "none" or a user-defined network pass.
-  AUTHZ_TRY(CheckNamespaceMode(c, hc, "networkmode", "HostConfig.NetworkMode", privileged, {},
-                               /*others_ok=*/true));
-  AUTHZ_TRY(CheckNamespaceMode(c, hc, "pidmode", "HostConfig.PidMode", privileged, {""}));
-  AUTHZ_TRY(CheckNamespaceMode(c, hc, "ipcmode", "HostConfig.IpcMode", privileged,
-                               {"", "private", "shareable", "none"}));
-  AUTHZ_TRY(CheckNamespaceMode(c, hc, "utsmode", "HostConfig.UTSMode", privileged, {""}));
-  AUTHZ_TRY(CheckNamespaceMode(c, hc, "usernsmode", "HostConfig.UsernsMode", privileged, {""}));
-  AUTHZ_TRY(CheckNamespaceMode(c, hc, "cgroupnsmode", "HostConfig.CgroupnsMode", privileged,
-                               {"", "private"}));
-  AUTHZ_GET(cgroup, StringField(hc, "cgroup", "HostConfig.Cgroup"));
-  if (!cgroup.empty()) {
-    return Deny("namespaces", "HostConfig.Cgroup", "cgroup " + Quote(cgroup) + " is not allowed");
-  }
-  const json* networking = Member(c.Body(), "networkingconfig");
-  const json* endpoints = networking ? Member(*networking, "endpointsconfig") : nullptr;
-  if (endpoints != nullptr && endpoints->is_object() && endpoints->contains("host")) {
-    return Deny("namespaces", "NetworkingConfig.EndpointsConfig",
-                "network \"host\" is not allowed");
-  }
-  return std::nullopt;
-}
-
 // Capabilities, security options, device rules and devices of a desktop,
 // against the privileged allowlists. (An ordinary request is within the
 // ordinary allowlists by definition, or it would be a desktop.)
@@ -203,7 +151,8 @@ Denial CheckCommon(Ctx& c, const json& hc, bool privileged) {
   }
   if (const json* log = Member(hc, "logconfig")) {
     AUTHZ_GET(type, StringField(*log, "type", "HostConfig.LogConfig.Type"));
-    if (!type.empty() && type != "none" && !Contains(cls.log_drivers, type)) {
+    AUTHZ_TRY(CheckPluginName(type, "HostConfig.LogConfig.Type", "log driver"));
+    if (!type.empty() && type != "none" && !SamePlugin(cls.log_drivers, type)) {
       return Deny(prefix + "log_drivers", "HostConfig.LogConfig.Type",
                   "log driver " + Quote(type) + " is not allowed");
     }
@@ -239,6 +188,10 @@ Denial CheckCommon(Ctx& c, const json& hc, bool privileged) {
 
 Denial CheckContainerCreate(Ctx& c) {
   const json& body = c.Body();
+  // dockerd reads the first value; every value is judged.
+  for (auto [it, end] = c.req.query.equal_range("name"); it != end; ++it) {
+    AUTHZ_TRY(CheckNewContainerName(it->second, "name"));
+  }
   for (const char* field : kHostConfigFields) {
     if (Member(body, Lower(field)) != nullptr) {
       return Deny("create.top_level", field,
@@ -260,8 +213,11 @@ Denial CheckContainerCreate(Ctx& c) {
   // Host namespaces are refused for every container, so they are named
   // first; then, for a request that is no desktop at all, "this image may
   // not run privileged" is the message that explains the refusal.
-  AUTHZ_TRY(CheckNamespaces(c, *hc, privileged));
-  if (privileged) AUTHZ_TRY(CheckDesktopImage(c));
+  AUTHZ_TRY(CheckCreateNetworking(c, *hc, privileged));
+  if (privileged) {
+    AUTHZ_TRY(CheckDesktopImage(c));
+    AUTHZ_TRY(CheckDesktopLabels(c));
+  }
   AUTHZ_TRY(CheckMounts(c, *hc, privileged));
   AUTHZ_TRY(CheckCommon(c, *hc, privileged));
   if (!privileged) return std::nullopt;

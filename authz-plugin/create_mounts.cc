@@ -1,9 +1,11 @@
 // Every way a container create can mount something: HostConfig.Binds,
-// HostConfig.Mounts, HostConfig.Tmpfs, HostConfig.VolumesFrom and
+// HostConfig.Mounts, HostConfig.Tmpfs, HostConfig.VolumesFrom, the body's
+// Volumes (anonymous volumes, like the image's VOLUMEs) and
 // HostConfig.VolumeDriver. Host paths are refused unless allowlisted; a
 // volume is judged by the driver dockerd will use for it: the existing
-// volume's driver, else the one the request names (VolumeDriver for Binds,
-// DriverConfig.Name for Mounts), else "local".
+// volume's driver, else the one the request names (VolumeDriver for Binds
+// and anonymous volumes, DriverConfig.Name for Mounts), else "local". A
+// named volume that exists is also judged by who mounts it already.
 #include "authz-plugin/checks.h"
 #include "authz-plugin/request_fields.h"
 #include "common/quote.h"
@@ -78,6 +80,7 @@ Denial ParseMount(const json& mount, const std::string& field, MountRequest* m) 
     std::string f = field + ".VolumeOptions.DriverConfig";
     AUTHZ_GET(name, StringField(*config, "name", f + ".Name"));
     AUTHZ_GET(options, StringMapField(*config, "options", f + ".Options"));
+    AUTHZ_TRY(CheckPluginName(name, f + ".Name", "volume driver"));
     m->driver = name;
     m->options = options;
   }
@@ -101,6 +104,14 @@ Denial EffectiveDriver(Ctx& c, const MountRequest& m, std::string* driver) {
   return std::nullopt;
 }
 
+// Whether the named volume `m` mounts exists; its users are then judged.
+Denial CheckExistingUsers(Ctx& c, const MountRequest& m, bool desktop_extra) {
+  if (m.source.empty()) return std::nullopt;  // anonymous: made for this container
+  auto info = c.engine.InspectVolume(m.source);
+  if (!info.ok()) return std::nullopt;  // EffectiveDriver judged the lookup already
+  return CheckVolumeUsers(c, m.source, m.field, desktop_extra);
+}
+
 Denial CheckOne(Ctx& c, const MountRequest& m, bool privileged, bool* has_data_root) {
   const Rules& rules = c.rules;
   if (m.type == "bind") {
@@ -122,10 +133,10 @@ Denial CheckOne(Ctx& c, const MountRequest& m, bool privileged, bool* has_data_r
   AUTHZ_TRY(EffectiveDriver(c, m, &driver));
   std::string what = m.source.empty() ? "anonymous volume" : "volume " + Quote(m.source);
   bool helixvol = IsHelixvolDriver(rules, driver);
-  if (!helixvol && !Contains(rules.volume_drivers, driver)) {
+  if (!helixvol && !SamePlugin(rules.volume_drivers, driver)) {
     return Deny("volume_drivers", m.field, "volume driver " + Quote(driver) + " is not allowed");
   }
-  if (driver == "local" && !m.options.empty()) {
+  if (CleanPluginName(driver) == "local:latest" && !m.options.empty()) {
     return Deny("volumes.local_options", m.field + ".VolumeOptions.DriverConfig.Options",
                 "local volume options " + Quote(m.options.begin()->first) +
                     " are not allowed (they can bind host paths)");
@@ -139,7 +150,7 @@ Denial CheckOne(Ctx& c, const MountRequest& m, bool privileged, bool* has_data_r
                   what + " of driver " + Quote(driver) +
                       " is a desktop data root; ordinary containers cannot mount it");
     }
-    return std::nullopt;
+    return CheckExistingUsers(c, m, false);
   }
   if (at_data_root) {
     if (!helixvol) {
@@ -147,11 +158,12 @@ Denial CheckOne(Ctx& c, const MountRequest& m, bool privileged, bool* has_data_r
           "privileged.data_root", m.field,
           what + " at " + Quote(m.target) + " has driver " + Quote(driver) + ", not helixvol");
     }
+    AUTHZ_TRY(CheckDataRootSession(c, m.source, m.field));
     *has_data_root = true;
     return std::nullopt;
   }
   const PrivilegedRules& p = rules.privileged;
-  if (helixvol || !Contains(p.extra_volume_drivers, driver)) {
+  if (helixvol || !SamePlugin(p.extra_volume_drivers, driver)) {
     return c.DenyPrivileged("privileged.extra_volumes", m.field,
                             what + " of driver " + Quote(driver) + " at " + Quote(m.target) +
                                 " is not allowed besides the data root");
@@ -160,7 +172,7 @@ Denial CheckOne(Ctx& c, const MountRequest& m, bool privileged, bool* has_data_r
     return c.DenyPrivileged("privileged.extra_volumes", m.field,
                             what + " at " + Quote(m.target) + " must be read-only");
   }
-  return std::nullopt;
+  return CheckExistingUsers(c, m, true);
 }
 
 Denial CheckVolumesFrom(Ctx& c, const json& hc, bool privileged) {
@@ -173,10 +185,10 @@ Denial CheckVolumesFrom(Ctx& c, const json& hc, bool privileged) {
     }
     std::string ref = from[i].substr(0, from[i].find(':'));
     ContainerInfo info;
-    AUTHZ_TRY(ResolveContainer(c, ref, field, &info));
-    if (auto why = ProtectedReason(c.rules, info)) {
+    AUTHZ_TRY(ResolveContainerRef(c, ref, field, RefUse::kBinding, &info));
+    if (auto why = ProtectionOf(c, info)) {
       return Deny("ordinary.volumes_from", field,
-                  "volumes from container " + Quote(ref) + " are not allowed: " + *why);
+                  "volumes from container " + Quote(ref) + " are not allowed: " + why->reason);
     }
   }
   return std::nullopt;
@@ -186,10 +198,18 @@ Denial CheckVolumesFrom(Ctx& c, const json& hc, bool privileged) {
 
 Denial CheckMounts(Ctx& c, const json& hc, bool privileged) {
   AUTHZ_GET(volume_driver, StringField(hc, "volumedriver", "HostConfig.VolumeDriver"));
-  if (!privileged && IsHelixvolDriver(c.rules, volume_driver)) {
+  AUTHZ_TRY(CheckPluginName(volume_driver, "HostConfig.VolumeDriver", "volume driver"));
+  const bool helixvol_default = IsHelixvolDriver(c.rules, volume_driver);
+  if (!privileged && helixvol_default) {
     return Deny("ordinary.helixvol", "HostConfig.VolumeDriver",
                 "volume driver " + Quote(volume_driver) +
                     " makes desktop data roots; ordinary containers cannot use it");
+  }
+  // The image's own VOLUMEs become volumes of this driver too, unseen here.
+  if (!volume_driver.empty() && !helixvol_default &&
+      !SamePlugin(c.rules.volume_drivers, volume_driver)) {
+    return Deny("volume_drivers", "HostConfig.VolumeDriver",
+                "volume driver " + Quote(volume_driver) + " is not allowed");
   }
   std::vector<MountRequest> mounts;
   AUTHZ_GET(binds, StringsField(hc, "binds", "HostConfig.Binds"));
@@ -204,6 +224,17 @@ Denial CheckMounts(Ctx& c, const json& hc, bool privileged) {
     MountRequest m;
     AUTHZ_TRY(ParseMount(specs[i], "HostConfig.Mounts[" + std::to_string(i) + "]", &m));
     mounts.push_back(std::move(m));
+  }
+  // The body's Volumes: anonymous volumes of VolumeDriver, as the image's.
+  if (const json* volumes = Member(c.Body(), "volumes"); volumes && volumes->is_object()) {
+    for (const auto& [path, unused] : volumes->items()) {
+      MountRequest m;
+      m.field = "Volumes[" + Quote(path) + "]";
+      m.type = "volume";
+      m.target = CleanPath(path);
+      m.driver = volume_driver;
+      mounts.push_back(std::move(m));
+    }
   }
   AUTHZ_GET(tmpfs, StringMapField(hc, "tmpfs", "HostConfig.Tmpfs"));
   for (const auto& [path, opts] : tmpfs) {

@@ -14,24 +14,6 @@ std::string Str(const json& j, const char* key) {
 
 }  // namespace
 
-json FoldKeys(const json& value) {
-  if (value.is_object()) {
-    json out = json::object();
-    for (const auto& [key, v] : value.items()) {
-      std::string k = key;
-      for (char& ch : k) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      out[k] = FoldKeys(v);
-    }
-    return out;
-  }
-  if (value.is_array()) {
-    json out = json::array();
-    for (const auto& v : value) out.push_back(FoldKeys(v));
-    return out;
-  }
-  return value;
-}
-
 DockerEngineView::DockerEngineView(std::string socket_path, int timeout_seconds)
     : engine_(std::move(socket_path), "1.41", timeout_seconds) {}
 
@@ -55,7 +37,7 @@ Result<ContainerInfo> DockerEngineView::InspectContainer(const std::string& ref)
   info.name = Str(*j, "Name");
   info.image_id = Str(*j, "Image");
   if (j->contains("HostConfig") && (*j)["HostConfig"].is_object()) {
-    info.host_config = FoldKeys((*j)["HostConfig"]);
+    info.host_config = (*j)["HostConfig"];
   }
   if (j->contains("Mounts") && (*j)["Mounts"].is_array()) {
     for (const auto& m : (*j)["Mounts"]) {
@@ -79,6 +61,7 @@ Result<ImageInfo> DockerEngineView::InspectImage(const std::string& ref) {
       if (d.is_string()) info.repo_digests.push_back(d.get<std::string>());
     }
   }
+  if (j->contains("Config") && (*j)["Config"].is_object()) info.config = (*j)["Config"];
   if (info.id.empty()) return Error(ErrorKind::kSystem, "inspect image: answer without Id");
   return info;
 }
@@ -99,9 +82,45 @@ Result<VolumeInfo> DockerEngineView::InspectVolume(const std::string& name) {
     info.snapshot = status.contains("snapshot") && status["snapshot"] == true;
     info.clone_source = Str(status, "clone_source");
   }
+  if (j->contains("Labels") && (*j)["Labels"].is_object()) {
+    for (const auto& [k, v] : (*j)["Labels"].items()) {
+      if (v.is_string()) info.labels[k] = v.get<std::string>();
+    }
+  }
   if (info.driver.empty())
     return Error(ErrorKind::kSystem, "inspect volume: answer without Driver");
   return info;
+}
+
+Result<NetworkInfo> DockerEngineView::InspectNetwork(const std::string& ref) {
+  auto j = Get("/networks/" + DockerClient::PathEscape(ref), "network " + Quote(ref));
+  if (!j.ok()) return j.error();
+  NetworkInfo info{Str(*j, "Id"), Str(*j, "Name"), Str(*j, "Driver")};
+  if (info.id.empty()) return Error(ErrorKind::kSystem, "inspect network: answer without Id");
+  return info;
+}
+
+Result<std::vector<std::string>> DockerEngineView::ContainersUsingVolume(const std::string& name) {
+  // The engine's "volume" filter matches a mount's volume name or its
+  // destination, so the answer is narrowed to mounts of this volume.
+  const json filters = {{"volume", {name}}};
+  auto answer =
+      engine_.Get("/containers/json?all=1&filters=" + DockerClient::QueryEscape(filters.dump()));
+  if (!answer.ok()) return answer.error().Wrap("list containers using volume " + Quote(name));
+  if (!answer->is_array()) {
+    return Error(ErrorKind::kSystem, "list containers: the engine's answer is not a list");
+  }
+  std::vector<std::string> ids;
+  for (const auto& c : *answer) {
+    if (!c.is_object() || !c.contains("Mounts") || !c["Mounts"].is_array()) continue;
+    for (const auto& m : c["Mounts"]) {
+      if (m.is_object() && Str(m, "Type") == "volume" && Str(m, "Name") == name) {
+        ids.push_back(Str(c, "Id"));
+        break;
+      }
+    }
+  }
+  return ids;
 }
 
 }  // namespace helix::authz

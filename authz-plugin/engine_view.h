@@ -31,9 +31,9 @@ struct ContainerInfo {
   std::string id;        // full 64-hex ID
   std::string name;      // "/name", as inspect shows it
   std::string image_id;  // "sha256:..."
-  // The container's HostConfig with every object key folded to lower case,
-  // the same shape as NormalizedRequest::body, so that one classifier judges
-  // both a create request and an existing container.
+  // The container's HostConfig as the engine reports it (Docker's spelling;
+  // read fields with Member(), which matches case-insensitively), so that
+  // one classifier judges both a create request and an existing container.
   nlohmann::json host_config = nlohmann::json::object();
   std::vector<MountInfo> mounts;
 };
@@ -41,6 +41,9 @@ struct ContainerInfo {
 struct ImageInfo {
   std::string id;                         // "sha256:<64 hex>"
   std::vector<std::string> repo_digests;  // "repo@sha256:<64 hex>"
+  // The image's Config (Entrypoint, Cmd, User, WorkingDir, Healthcheck,
+  // Volumes, ...), as inspect shows it; an empty object when it has none.
+  nlohmann::json config = nlohmann::json::object();
 };
 
 struct VolumeInfo {
@@ -51,18 +54,30 @@ struct VolumeInfo {
   // volume it was cloned from ("" when none).
   bool snapshot = false;
   std::string clone_source;
+  // The labels the engine keeps for the volume (set at create), exact keys.
+  std::map<std::string, std::string> labels;
+};
+
+struct NetworkInfo {
+  std::string id;
+  std::string name;
+  std::string driver;  // "bridge", "host", "null", ...
 };
 
 // Each lookup takes what a client may write: a name, an ID or an ID prefix
-// (containers), a reference or an ID (images). Errors: kNotFound when the
-// engine says the object does not exist; anything else (an unreachable
-// engine, an ambiguous prefix, a malformed answer) another kind.
+// (containers, networks), a reference or an ID (images). Errors: kNotFound
+// when the engine says the object does not exist; anything else (an
+// unreachable engine, an ambiguous prefix, a malformed answer) another kind.
 class EngineView {
  public:
   virtual ~EngineView() = default;
   virtual Result<ContainerInfo> InspectContainer(const std::string& ref) = 0;
   virtual Result<ImageInfo> InspectImage(const std::string& ref) = 0;
   virtual Result<VolumeInfo> InspectVolume(const std::string& name) = 0;
+  virtual Result<NetworkInfo> InspectNetwork(const std::string& ref) = 0;
+  // The full IDs of every container, running or not, that mounts the named
+  // volume.
+  virtual Result<std::vector<std::string>> ContainersUsingVolume(const std::string& name) = 0;
 };
 
 // Asks a dockerd listening on a Unix socket, with versioned paths (/v1.41/).
@@ -74,6 +89,8 @@ class DockerEngineView : public EngineView {
   Result<ContainerInfo> InspectContainer(const std::string& ref) override;
   Result<ImageInfo> InspectImage(const std::string& ref) override;
   Result<VolumeInfo> InspectVolume(const std::string& name) override;
+  Result<NetworkInfo> InspectNetwork(const std::string& ref) override;
+  Result<std::vector<std::string>> ContainersUsingVolume(const std::string& name) override;
 
  private:
   // GETs `path` and decodes the JSON answer; 404 becomes kNotFound.
@@ -81,9 +98,5 @@ class DockerEngineView : public EngineView {
 
   DockerClient engine_;
 };
-
-// Folds every object key in `value` to lower-case ASCII, recursively (the
-// shape NormalizedRequest bodies have). Later keys win on a collision.
-nlohmann::json FoldKeys(const nlohmann::json& value);
 
 }  // namespace helix::authz

@@ -3,9 +3,9 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -75,6 +75,12 @@ class NoEngine : public helix::authz::EngineView {
   }
   helix::Result<helix::authz::VolumeInfo> InspectVolume(const std::string& ref) override {
     return Missing("volume", ref);
+  }
+  helix::Result<helix::authz::NetworkInfo> InspectNetwork(const std::string& ref) override {
+    return Missing("network", ref);
+  }
+  helix::Result<std::vector<std::string>> ContainersUsingVolume(const std::string& ref) override {
+    return Missing("the containers using volume", ref);
   }
 
  private:

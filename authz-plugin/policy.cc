@@ -1,11 +1,13 @@
 #include "authz-plugin/policy.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <regex>
 #include <utility>
 
 #include "authz-plugin/located_json.h"
+#include "authz-plugin/net_addr.h"
 #include "authz-plugin/policy_reader.h"
 #include "authz-plugin/request_fields.h"
 #include "common/file_util.h"
@@ -89,9 +91,7 @@ Status ReadLabels(const PolicyReader& r, const json& v, const std::string& path,
       HELIX_TRY(r.Strings(&label.values)(value, sub));
       if (label.values.empty()) return r.Fail(sub, "expected \"*\" or a non-empty list of values");
     }
-    std::string folded = key;
-    for (char& c : folded) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    p->labels[folded] = std::move(label);
+    p->labels[key] = std::move(label);
   }
   return Ok();
 }
@@ -99,6 +99,7 @@ Status ReadLabels(const PolicyReader& r, const json& v, const std::string& path,
 Status ReadLimits(const PolicyReader& r, const json& v, const std::string& path,
                   PrivilegedRules* p) {
   bool memory = false, cpus = false, pids = false;
+  p->max_memory_swap = 0;
   HELIX_TRY(r.Object(
       v, path,
       {{"memory",
@@ -106,6 +107,7 @@ Status ReadLimits(const PolicyReader& r, const json& v, const std::string& path,
           memory = true;
           return r.Size(&p->max_memory)(x, sub);
         }},
+       {"memory_swap", r.Size(&p->max_memory_swap)},
        {"cpus",
         [&](const json& x, const std::string& sub) -> Status {
           if (!x.is_number() || x.get<double>() <= 0 || x.get<double>() > 1e6) {
@@ -126,6 +128,12 @@ Status ReadLimits(const PolicyReader& r, const json& v, const std::string& path,
   if (!memory || !cpus || !pids) {
     return r.Fail(path, std::string("needs ") + (!memory ? "memory" : !cpus ? "cpus" : "pids"));
   }
+  if (p->max_memory_swap == 0) {
+    p->max_memory_swap = p->max_memory > INT64_MAX / 2 ? INT64_MAX : 2 * p->max_memory;
+  } else if (p->max_memory_swap < p->max_memory) {
+    return r.Fail(MemberPath(path, "memory_swap"),
+                  "must be at least \"memory\" (it counts memory plus swap)");
+  }
   return Ok();
 }
 
@@ -141,6 +149,14 @@ Status ReadPrivileged(const PolicyReader& r, const json& v, const std::string& p
          return Ok();
        }},
       {"labels", [&](const json& x, const std::string& s) { return ReadLabels(r, x, s, p); }},
+      {"data_root_labels", r.Strings(&p->data_root_labels)},
+      {"data_root_name",
+       [&](const json& x, const std::string& s) -> Status {
+         if (!x.is_string()) return r.Fail(s, "expected a name pattern, got " + r.Type(x));
+         p->data_root_name = x.get<std::string>();
+         return Ok();
+       }},
+      {"pin_command", r.Bool(&p->pin_command)},
       {"limits",
        [&](const json& x, const std::string& s) {
          *has_limits = true;
@@ -156,6 +172,77 @@ Status ReadPrivileged(const PolicyReader& r, const json& v, const std::string& p
       {"logs", r.Bool(&p->logs)},
   };
   return ReadClass(r, v, path, &p->allowed, std::move(extra));
+}
+
+std::function<Status(std::string*, const std::string&)> CheckPool(const PolicyReader& r) {
+  return [&r](std::string* s, const std::string& path) -> Status {
+    auto net = ParseCidr(*s);
+    if (!net) return r.Fail(path, Quote(*s) + " is not an address range (\"10.210.0.0/16\")");
+    if (auto reserved = ReservedRange(*net)) {
+      return r.Fail(path, Quote(*s) + " overlaps the " + *reserved + " range");
+    }
+    *s = net->ToString();
+    return Ok();
+  };
+}
+
+}  // namespace
+
+bool ParsePortRange(const std::string& text, PortRule* rule) {
+  if (text == "*") {
+    rule->any_port = true;
+    rule->first = 1;
+    rule->last = 65535;
+    return true;
+  }
+  auto number = [](std::string_view t, uint32_t* out) {
+    if (t.empty() || t.size() > 5 ||
+        !std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return false;
+    }
+    *out = static_cast<uint32_t>(std::stoul(std::string(t)));
+    return *out >= 1 && *out <= 65535;
+  };
+  const size_t dash = text.find('-');
+  if (dash == std::string::npos) {
+    if (!number(text, &rule->first)) return false;
+    rule->last = rule->first;
+    return true;
+  }
+  return number(std::string_view(text).substr(0, dash), &rule->first) &&
+         number(std::string_view(text).substr(dash + 1), &rule->last) && rule->first <= rule->last;
+}
+
+namespace {
+
+Status ReadPorts(const PolicyReader& r, const json& v, const std::string& path,
+                 std::vector<PortRule>* out) {
+  if (!v.is_array()) return r.Fail(path, "expected a list of {host_ip, ports}, got " + r.Type(v));
+  std::vector<PortRule> rules;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const std::string item = path + "[" + std::to_string(i) + "]";
+    PortRule rule;
+    std::string ports;
+    HELIX_TRY(r.Object(v[i], item,
+                       {{"host_ip",
+                         [&](const json& x, const std::string& s) -> Status {
+                           auto ip = x.is_string() ? ParseIp(x.get<std::string>()) : std::nullopt;
+                           if (!ip) return r.Fail(s, x.dump() + " is not an IP address");
+                           rule.host_ip = ip->ToString();
+                           return Ok();
+                         }},
+                        {"ports", [&](const json& x, const std::string& s) -> Status {
+                           if (!x.is_string() || !ParsePortRange(x.get<std::string>(), &rule)) {
+                             return r.Fail(s, x.dump() + " is not \"*\", a port or a range");
+                           }
+                           ports = x.get<std::string>();
+                           return Ok();
+                         }}}));
+    if (rule.host_ip.empty() || ports.empty()) return r.Fail(item, "needs host_ip and ports");
+    rules.push_back(rule);
+  }
+  *out = std::move(rules);
+  return Ok();
 }
 
 // The keys a rule set has, at the top level and in a user entry alike.
@@ -186,7 +273,13 @@ PolicyReader::Fields RuleFields(const PolicyReader& r, Rules* rules, bool* has_l
        [&r, rules](const json& x, const std::string& s) {
          return r.Object(x, s,
                          {{"drivers", r.Strings(&rules->networks.drivers)},
-                          {"options", r.Strings(&rules->networks.options)}});
+                          {"options", r.Strings(&rules->networks.options)},
+                          {"pools", r.Strings(&rules->networks.pools, CheckPool(r))},
+                          {"ipv6", r.Bool(&rules->networks.ipv6)}});
+       }},
+      {"published_ports",
+       [&r, rules](const json& x, const std::string& s) {
+         return ReadPorts(r, x, s, &rules->published_ports);
        }},
   };
 }

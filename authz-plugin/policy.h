@@ -50,7 +50,24 @@ struct PrivilegedRules {
   std::string data_root = "/var/lib/docker";
   // Label keys as the request reader folds them: lower case.
   std::map<std::string, RequiredLabel> labels;
-  int64_t max_memory = 0;     // bytes; Memory must be set and at most this
+  // Label keys that tie a desktop to its data root: each must be on the
+  // container and, with the same value, on the data root volume (labels the
+  // engine keeps for it, set when it was created through the engine). A
+  // data root that does not exist yet is made fresh by this very create.
+  std::vector<std::string> data_root_labels;
+  // A pattern the data root's name must match, with "{label}" replaced by
+  // the container's value of that label and '*' matching any run of
+  // characters ("session-{helix.session}"); "" for no pattern.
+  std::string data_root_name;
+  // Entrypoint, Cmd, User, WorkingDir and Healthcheck of a desktop must be
+  // the image's own (absent, or equal to the image's): whatever a desktop
+  // runs, runs as root on the host.
+  bool pin_command = true;
+  int64_t max_memory = 0;  // bytes; Memory must be set and at most this
+  // bytes; MemorySwap (memory plus swap) at most this. 0 in the policy file
+  // means twice max_memory, which is what dockerd gives a container that
+  // sets Memory without MemorySwap.
+  int64_t max_memory_swap = 0;
   int64_t max_nano_cpus = 0;  // NanoCpus (or CpuQuota/CpuPeriod) at most this
   int64_t max_pids = 0;       // PidsLimit must be set and at most this
   ClassRules allowed;
@@ -78,6 +95,21 @@ struct HelixvolRules {
 struct NetworkRules {
   std::vector<std::string> drivers;  // "" (bridge) always passes
   std::vector<std::string> options;  // allowed keys of Options
+  // Address ranges ("10.210.0.0/16") that IPAM subnets, IP ranges, gateways
+  // and auxiliary addresses of a new network must lie within; empty allows
+  // none (a network without IPAM.Config gets the engine's own pools).
+  std::vector<std::string> pools;
+  bool ipv6 = false;  // EnableIPv6 (it switches on IPv6 forwarding on the host)
+};
+
+// A host address and port range that published ports may bind.
+struct PortRule {
+  // A literal address ("127.0.0.1", "::1"); "0.0.0.0" and "::" are every
+  // address of the family, which is what a binding without HostIp gets.
+  std::string host_ip;
+  // Inclusive range; any_port ("*") also allows ports the engine picks.
+  bool any_port = false;
+  uint32_t first = 0, last = 0;
 };
 
 // Everything a decision depends on for one user.
@@ -85,11 +117,16 @@ struct Rules {
   bool image_management = false;            // build, commit, import, load, pull, push, tag, rmi
   std::vector<std::string> host_paths;      // allowed bind sources, by path prefix
   std::vector<std::string> volume_drivers;  // besides helixvol.drivers
+  std::vector<PortRule> published_ports;    // PortBindings, PublishAllPorts
   PrivilegedRules privileged;
   ClassRules ordinary;
   HelixvolRules helixvol;
   NetworkRules networks;
 };
+
+// "*" (any_port), "8080" or "8000-8999" into `rule`'s ports; false when
+// `text` is none of these.
+bool ParsePortRange(const std::string& text, PortRule* rule);
 
 struct Policy {
   int version = 1;

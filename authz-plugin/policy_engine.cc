@@ -4,6 +4,7 @@
 
 #include "authz-plugin/checks.h"
 #include "authz-plugin/request_fields.h"
+#include "authz-plugin/request_lookups.h"
 #include "authz-plugin/routes.h"
 #include "common/quote.h"
 
@@ -27,18 +28,7 @@ bool Contains(const std::vector<std::string>& list, const std::string& value) {
 }
 
 bool IsHelixvolDriver(const Rules& rules, const std::string& driver) {
-  return Contains(rules.helixvol.drivers, driver);
-}
-
-Denial ResolveContainer(Ctx& c, const std::string& ref, const std::string& field,
-                        ContainerInfo* out) {
-  auto info = c.engine.InspectContainer(ref);
-  if (!info.ok()) {
-    return Deny("resolve", field,
-                "container " + Quote(ref) + " cannot be resolved: " + info.error().message());
-  }
-  *out = std::move(*info);
-  return std::nullopt;
+  return SamePlugin(rules.helixvol.drivers, driver);
 }
 
 Denial CheckImageManagement(Ctx& c) {
@@ -69,18 +59,10 @@ Decision Decide(const Policy& policy, const NormalizedRequest& request, EngineVi
     if (r.kind == RouteKind::kRefuse) {
       return Deny(r.rule, route, std::string("endpoint is refused: ") + r.why);
     }
-    if (r.needs_body) {
-      if (!request.body) {
-        return Deny("body", route,
-                    "request body is missing (the engine did not forward it: chunked, too large "
-                    "or not JSON)");
-      }
-      if (!request.body->is_object()) {
-        return Deny("body", route, "request body is not a JSON object");
-      }
-    }
+    if (auto denial = CheckFraming(r, request)) return *denial;
     if (r.kind == RouteKind::kCheck) {
-      Ctx ctx{policy, policy.RulesFor(request.user), request, engine, std::move(params), ""};
+      RequestLookups lookups(engine);
+      Ctx ctx{policy, policy.RulesFor(request.user), request, lookups, std::move(params), ""};
       if (auto denial = r.check(ctx)) return *denial;
     }
     return Decision{true, r.rule, "helixauthz: " + route + ": allowed (rule " + r.rule + ")"};

@@ -104,21 +104,4 @@ Result<std::optional<std::string>> PrivilegeReason(const Rules& rules, const jso
   return Reason();
 }
 
-std::optional<std::string> ProtectedReason(const Rules& rules, const ContainerInfo& info) {
-  // On cgroup v1 dockerd fills in CgroupnsMode "host" for every container
-  // that asked for nothing: in an inspected container it is the default, not
-  // a request (a create that asks for it is judged by PrivilegeReason).
-  json hc = info.host_config;
-  if (hc.is_object() && hc.value("cgroupnsmode", "") == "host") hc.erase("cgroupnsmode");
-  auto reason = PrivilegeReason(rules, hc);
-  if (!reason.ok()) return "its HostConfig cannot be read: " + reason.error().message();
-  if (*reason) return "it is privileged (" + **reason + ")";
-  for (const auto& m : info.mounts) {
-    if (m.type == "volume" && IsHelixvolDriver(rules, m.driver)) {
-      return "it mounts helixvol volume " + Quote(m.name);
-    }
-  }
-  return std::nullopt;
-}
-
 }  // namespace helix::authz

@@ -11,6 +11,7 @@
 //     and every error ends in a deny.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -59,13 +60,14 @@ struct NormalizedRequest {
   // order (Go's r.Form["x"] is a slice; r.FormValue takes the first).
   // Keys and values are valid UTF-8; they may hold any other character.
   std::multimap<std::string, std::string> query;
-  // The JSON body as dockerd's decoder will see it, with every object key
-  // folded to lower-case ASCII (map keys such as Labels' included). nullopt
-  // when the request had no body or one of only whitespace (Go's decoder
-  // reads io.EOF for both); the body "null" is a JSON null. Normalize()
-  // refuses, rather than guesses at, any body whose keys collide after
-  // folding, non-ASCII keys, duplicate keys, invalid UTF-8, invalid JSON or
-  // trailing data after the value (see body_json.h).
+  // The JSON body as dockerd's decoder will see it, keys as sent: read
+  // struct fields with Member() (request_fields.h), which matches them
+  // case-insensitively as Go does; map keys (Labels, Sysctls) are exact.
+  // nullopt when the request had no body or one of only whitespace (Go's
+  // decoder reads io.EOF for both); the body "null" is a JSON null.
+  // Normalize() refuses, rather than guesses at, any body whose keys collide
+  // after folding, non-ASCII keys, duplicate keys, invalid UTF-8, invalid
+  // JSON or trailing data after the value (see body_json.h).
   std::optional<nlohmann::json> body;
   // The client sent a body (Content-Length > 0, a Transfer-Encoding header,
   // or a non-empty forwarded body), whether or not dockerd forwarded it. A
@@ -74,12 +76,25 @@ struct NormalizedRequest {
   // headers of a chunked request and it has no Content-Length, so a chunked
   // body that dockerd did not forward leaves no trace at all.
   bool body_declared = false;
+  // The Content-Length header as dockerd's view of the headers shows it.
+  // Go deletes it when the body is chunked, so a value here means the body
+  // has exactly that length; nullopt means no body or a chunked one, which
+  // the plugin cannot tell apart (and which Go's form parsing still reads).
+  std::optional<uint64_t> content_length;
+  // The media type of the Content-Type header the plugin was shown, lower
+  // case, without parameters ("application/json"); "" when there is none.
+  // dockerd shows the *last* value of a repeated header while Go's handlers
+  // read the *first*, so this names one of possibly several types: the
+  // framing rules (framing.h) never rely on it alone.
+  std::string content_type;
   std::map<std::string, std::string> headers;  // as in AuthzRequest
 };
 
 // Also refuses methods dockerd does not route, Content-Length values that
-// are not numbers, two spellings of one header name, and form content types
-// (Go would read form fields from a body that dockerd does not forward).
+// are not numbers, two spellings of one header name, a Content-Type that is
+// not plain printable ASCII (Go trims Unicode spaces and folds Unicode case
+// around a media type), and form content types (Go would read form fields
+// from a body that dockerd does not forward).
 // Errors name the field: `RequestUri "/a%2Fb": ...`, `RequestBody.HostConfig: ...`.
 Result<NormalizedRequest> Normalize(const AuthzRequest& request);
 

@@ -44,9 +44,39 @@ std::optional<bool> GoParseBool(std::string_view s) {
 
 const json* Member(const json& object, std::string_view key) {
   if (!object.is_object()) return nullptr;
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return nullptr;
-  return &*it;
+  // Go's decoder matches a struct field to a key case-insensitively. The
+  // request reader refused keys that collide after folding, and dockerd's
+  // own answers use one spelling, so at most one key matches.
+  for (const auto& [name, value] : object.items()) {
+    if (name.size() != key.size()) continue;
+    bool same = true;
+    for (size_t i = 0; same && i < name.size(); ++i) {
+      same = std::tolower(static_cast<unsigned char>(name[i])) ==
+             std::tolower(static_cast<unsigned char>(key[i]));
+    }
+    if (same) return value.is_null() ? nullptr : &value;
+  }
+  return nullptr;
+}
+
+bool IsZeroValue(const json& value) {
+  switch (value.type()) {
+    case json::value_t::null:
+      return true;
+    case json::value_t::boolean:
+      return !value.get<bool>();
+    case json::value_t::string:
+      return value.get_ref<const std::string&>().empty();
+    case json::value_t::array:
+    case json::value_t::object:
+      return value.empty();
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+    case json::value_t::number_float:
+      return value == 0;
+    default:
+      return false;
+  }
 }
 
 Result<std::string> StringField(const json& object, std::string_view key,

@@ -1,7 +1,8 @@
 // Reading request bodies and values the way dockerd reads them, for the
-// checks. Bodies come with every object key folded to lower case
-// (request.h), so lookups use lower-case keys while messages use Docker's
-// spelling ("HostConfig.CapAdd[0]").
+// checks. Bodies keep their keys as sent (request.h): struct fields are
+// found case-insensitively, as Go's decoder finds them, and callers name
+// them in lower case; map keys (Labels, Sysctls, DriverOpts) stay exact.
+// Messages use Docker's spelling ("HostConfig.CapAdd[0]").
 #pragma once
 
 #include <cstdint>
@@ -16,9 +17,15 @@
 
 namespace helix::authz {
 
-// The member `key` (lower case) of `object`, or nullptr when it is absent or
-// null: Go's decoder leaves a field at its zero value for both.
+// The struct field `key` (lower case) of `object`, matched case-insensitively
+// as Go does, or nullptr when it is absent or null: Go's decoder leaves a
+// field at its zero value for both. Not for map keys: those are exact.
 const nlohmann::json* Member(const nlohmann::json& object, std::string_view key);
+
+// Whether `value` is Go's zero value for its type (null, false, 0, "", an
+// empty list or object): what a client sends for a field it does not set.
+// (nlohmann's empty() is false for every string, "" included.)
+bool IsZeroValue(const nlohmann::json& value);
 
 // Typed reads of an optional member. An absent or null member gives the zero
 // value; a value of the wrong type is an error naming `field`, because Go's

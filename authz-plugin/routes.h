@@ -17,14 +17,23 @@ enum class RouteKind {
   kRefuse,  // refused for everyone, with `why`
 };
 
+// What dockerd's handler reads from the request body; the framing rules
+// (framing.cc) follow from it.
+enum class Body {
+  kNone,          // nothing: the body must provably be empty
+  kJson,          // a JSON object, required (and so forwarded to the plugin)
+  kJsonOptional,  // a JSON object if any; the decision does not depend on it
+  kStream,        // raw bytes (a tar archive); the decision does not depend on them
+};
+
 struct Route {
   const char* method;   // "GET", ...; "*" for any
   const char* pattern;  // "/containers/{name}/json"; "{x*}" spans segments
   const char* rule;     // the rule id named in messages and the audit log
   RouteKind kind;
   Denial (*check)(Ctx&) = nullptr;
-  bool needs_body = false;  // a JSON object body is required
-  const char* why = "";     // for kRefuse
+  Body body = Body::kNone;
+  const char* why = "";  // for kRefuse
 };
 
 const std::vector<Route>& RouteTable();

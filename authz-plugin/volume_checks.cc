@@ -69,9 +69,10 @@ Denial CheckVolumeCreate(Ctx& c) {
   const nlohmann::json& body = c.Body();
   AUTHZ_GET(driver, StringField(body, "driver", "Driver"));
   AUTHZ_GET(options, StringMapField(body, "driveropts", "DriverOpts"));
+  AUTHZ_TRY(CheckPluginName(driver, "Driver", "volume driver"));
   if (driver.empty()) driver = "local";
   if (IsHelixvolDriver(c.rules, driver)) return CheckHelixvolOptions(c, options, "DriverOpts");
-  if (!Contains(c.rules.volume_drivers, driver)) {
+  if (!SamePlugin(c.rules.volume_drivers, driver)) {
     return Deny("volume_drivers", "Driver", "volume driver " + Quote(driver) + " is not allowed");
   }
   if (!options.empty()) {

@@ -1,7 +1,9 @@
 // Shared pieces of the decision engine's unit tests: the shipped policy with
 // a known desktop image allowed, requests built the way the docker 28 CLI
-// sends them (keys folded to lower case, as the request reader hands them
-// over), and a fake engine holding the objects those requests name.
+// sends them (struct keys in lower case, which Go's decoder and Member()
+// match case-insensitively, so that tests can edit them by one spelling;
+// map keys such as labels exact), and a fake engine holding the objects
+// those requests name.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -57,6 +59,14 @@ inline NormalizedRequest Req(const std::string& method, const std::string& path,
   r.path = path;
   r.api_version = "1.41";
   r.body_declared = body.has_value();
+  // What Docker's clients send: a JSON body with its length and type, and
+  // "Content-Length: 0" on a POST or PUT without one.
+  if (body) {
+    r.content_length = body->dump().size();
+    r.content_type = "application/json";
+  } else if (method == "POST" || method == "PUT") {
+    r.content_length = 0;
+  }
   r.body = std::move(body);
   return r;
 }
@@ -101,6 +111,7 @@ inline nlohmann::json OrdinaryCreate() {
 inline nlohmann::json DesktopCreate() {
   nlohmann::json j = OrdinaryCreate();
   j["image"] = "helix/desktop";
+  j["cmd"] = nullptr;  // the image's own command
   j["labels"] = {{"helix.session", "s1"}};
   auto& hc = j["hostconfig"];
   hc["capadd"] = {"ALL"};
@@ -116,7 +127,8 @@ inline nlohmann::json DesktopCreate() {
 }
 
 // An engine with the desktop image, busybox, a running desktop and an
-// ordinary container.
+// ordinary container, the desktop's data root s1 (labelled for session s1),
+// a snapshot, a preload working root and a local volume.
 inline FakeEngineView TestEngine() {
   FakeEngineView engine;
   engine.images["helix/desktop"] = {kDesktopImageId, {}};
@@ -127,10 +139,10 @@ inline FakeEngineView TestEngine() {
       {{"privileged", false}, {"capadd", {"ALL"}}, {"securityopt", {"seccomp=unconfined"}}});
   desktop.mounts.push_back({"volume", "s1", "", "/var/lib/docker", "helixvol", true});
   engine.AddContainer(kOrdinaryId, "web", {{"privileged", false}});
-  engine.volumes["golden"] = {"golden", "helixvol", {}, true, "helixvol-preload-1"};
-  engine.volumes["s1"] = {"s1", "helixvol", {}, false, "golden"};
-  engine.volumes["helixvol-preload-1"] = {"helixvol-preload-1", "helixvol", {}, false, ""};
-  engine.volumes["cache"] = {"cache", "local", {}, false, ""};
+  engine.volumes["golden"] = {"golden", "helixvol", {}, true, "helixvol-preload-1", {}};
+  engine.volumes["s1"] = {"s1", "helixvol", {}, false, "golden", {{"helix.session", "s1"}}};
+  engine.volumes["helixvol-preload-1"] = {"helixvol-preload-1", "helixvol", {}, false, "", {}};
+  engine.volumes["cache"] = {"cache", "local", {}, false, "", {}};
   return engine;
 }
 

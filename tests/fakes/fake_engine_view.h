@@ -18,6 +18,7 @@ class FakeEngineView : public EngineView {
   std::map<std::string, ContainerInfo> containers;  // by ID
   std::map<std::string, ImageInfo> images;          // by reference or ID
   std::map<std::string, VolumeInfo> volumes;        // by name
+  std::map<std::string, NetworkInfo> networks;      // by name or ID
   std::vector<std::string> lookups;                 // "container x", "image y", ...
   bool unreachable = false;
 
@@ -63,6 +64,35 @@ class FakeEngineView : public EngineView {
     auto it = volumes.find(name);
     if (it == volumes.end()) return NotFound("get " + name + ": no such volume");
     return it->second;
+  }
+
+  // By name, then ID, then unique ID prefix, as dockerd's FindNetwork.
+  Result<NetworkInfo> InspectNetwork(const std::string& ref) override {
+    lookups.push_back("network " + ref);
+    if (unreachable) return Unreachable();
+    for (const auto& [key, n] : networks) {
+      if (n.name == ref || n.id == ref) return n;
+    }
+    for (const auto& [key, n] : networks) {
+      if (!ref.empty() && n.id.rfind(ref, 0) == 0) return n;
+    }
+    return NotFound("network " + ref + " not found");
+  }
+
+  // Every container whose mounts name the volume.
+  Result<std::vector<std::string>> ContainersUsingVolume(const std::string& name) override {
+    lookups.push_back("users of " + name);
+    if (unreachable) return Unreachable();
+    std::vector<std::string> ids;
+    for (const auto& [id, c] : containers) {
+      for (const auto& m : c.mounts) {
+        if (m.type == "volume" && m.name == name) {
+          ids.push_back(id);
+          break;
+        }
+      }
+    }
+    return ids;
   }
 
  private:

@@ -274,6 +274,12 @@ TEST_CASE("host namespaces are refused; container namespaces only of unprotected
         "helixauthz: HostConfig.PidMode: namespace \"container:desktop-1\" is not allowed: it is "
         "privileged (HostConfig.CapAdd[0] \"ALL\") (rule namespaces)");
   body["hostconfig"]["pidmode"] = "container:2222";  // ID prefix of "web"
+  CHECK(Create(body).message ==
+        "helixauthz: HostConfig.PidMode: ID prefix \"2222\" is not allowed here: use the "
+        "container's full ID or its name (rule resolve)");
+  body["hostconfig"]["pidmode"] = "container:" + kOrdinaryId;
+  CHECK(Create(body).allow);
+  body["hostconfig"]["pidmode"] = "container:web";
   CHECK(Create(body).allow);
   body["hostconfig"]["networkmode"] = "container:gone";
   CHECK(Create(body).message ==

@@ -70,7 +70,7 @@ TEST_CASE("plugin management is refused: disabling helixauthz would turn authori
   CHECK_FALSE(Run(Req("DELETE", "/plugins/helixvol")).allow);
 }
 
-TEST_CASE("swarm, checkpoints, debug, session, grpc and volume prune are refused", "[authz]") {
+TEST_CASE("swarm, checkpoints, debug, session and grpc are refused", "[authz]") {
   CHECK(Run(Req("POST", "/swarm/init")).rule == "swarm");
   CHECK(Run(Req("GET", "/services")).rule == "swarm");
   CHECK(Run(Req("POST", "/secrets/create")).rule == "swarm");
@@ -78,9 +78,16 @@ TEST_CASE("swarm, checkpoints, debug, session, grpc and volume prune are refused
   CHECK(Run(Req("GET", "/debug/pprof/heap")).rule == "debug");
   CHECK(Run(Req("POST", "/session")).rule == "build");
   CHECK(Run(Req("POST", "/grpc")).rule == "build");
+}
+
+TEST_CASE("volume removal and prune follow one rule: allowed, as container removal is", "[authz]") {
+  // dockerd refuses both for a volume any container (running or stopped)
+  // still references, so a session's data root is safe while its desktop
+  // exists; once the desktop is removed, its volumes are ordinary garbage.
   Decision prune = Run(Req("POST", "/volumes/prune"));
-  CHECK_FALSE(prune.allow);
-  CHECK(prune.rule == "volumes.prune");
+  CHECK(prune.allow);
+  CHECK(prune.rule == "volumes.remove");
+  CHECK(Run(Req("DELETE", "/volumes/s1")).rule == "volumes.remove");
 }
 
 TEST_CASE("image management is refused by default and allowed for the admin user", "[authz]") {
@@ -132,8 +139,8 @@ TEST_CASE("start refuses any body and checkpoint restores", "[authz]") {
   CHECK(Run(Req("POST", "/containers/web/start")).allow);
   Decision d = Run(Req("POST", "/containers/web/start", nlohmann::json::object()));
   CHECK(d.message ==
-        "helixauthz: POST /containers/web/start: a request body is not allowed on start (rule "
-        "containers.start)");
+        "helixauthz: POST /containers/web/start: a request body is not allowed (this endpoint "
+        "reads none, and Go could read form fields from it) (rule framing)");
   NormalizedRequest declared = Req("POST", "/containers/web/start");
   declared.body_declared = true;  // sent chunked: dockerd forwarded nothing
   CHECK_FALSE(Run(declared).allow);

@@ -9,7 +9,6 @@
 
 using helix::ErrorKind;
 using helix::authz::DockerEngineView;
-using helix::authz::FoldKeys;
 using nlohmann::json;
 
 namespace {
@@ -22,6 +21,7 @@ struct FakeDockerd {
   httplib::Server server;
   std::thread thread;
   std::vector<std::string> paths;
+  std::vector<std::string> filters;
 
   FakeDockerd() {
     server.set_address_family(AF_UNIX);
@@ -34,11 +34,27 @@ struct FakeDockerd {
                         "Driver": "helixvol", "RW": true}]})",
                         "application/json");
       } else if (req.path == "/v1.41/images/helix-e2e/dind/json") {
-        res.set_content(R"({"Id": "sha256:d", "RepoDigests": ["helix/d@sha256:e"]})",
+        res.set_content(R"({"Id": "sha256:d", "RepoDigests": ["helix/d@sha256:e"],
+            "Config": {"Entrypoint": ["/entry"], "Cmd": null, "User": ""}})",
                         "application/json");
       } else if (req.path == "/v1.41/volumes/golden") {
         res.set_content(R"({"Name": "golden", "Driver": "helixvol", "Options": {"from": "p"},
-            "Status": {"snapshot": true, "clone_source": "p"}})",
+            "Status": {"snapshot": true, "clone_source": "p"},
+            "Labels": {"helix.session": "S1", "n": "1"}})",
+                        "application/json");
+      } else if (req.path == "/v1.41/networks/4f2a") {
+        res.set_content(R"({"Id": "4f2a9c", "Name": "host", "Driver": "host"})",
+                        "application/json");
+      } else if (req.path == "/v1.41/containers/json") {
+        filters.push_back(req.get_param_value("filters"));
+        // The engine's filter also matches mount destinations: "cache" at
+        // /data of "b", and a volume mounted at "/cache" by "c".
+        res.set_content(R"([
+            {"Id": "a", "Mounts": [{"Type": "volume", "Name": "cache", "Destination": "/x"}]},
+            {"Id": "b", "Mounts": [{"Type": "volume", "Name": "cache", "Destination": "/data"},
+                                   {"Type": "bind", "Name": "", "Destination": "/y"}]},
+            {"Id": "c", "Mounts": [{"Type": "volume", "Name": "other", "Destination": "cache"}]}
+          ])",
                         "application/json");
       } else if (req.path == "/v1.41/containers/broken/json") {
         res.status = 500;
@@ -61,14 +77,15 @@ struct FakeDockerd {
 
 }  // namespace
 
-TEST_CASE("the engine view inspects containers with their HostConfig folded", "[authz]") {
+TEST_CASE("the engine view inspects containers with their HostConfig as the engine spells it",
+          "[authz]") {
   FakeDockerd dockerd;
   DockerEngineView view(dockerd.socket);
   auto c = view.InspectContainer("desktop-1");
   REQUIRE(c.ok());
   CHECK(c->id == "abc");
   CHECK(c->name == "/desktop-1");
-  CHECK(c->host_config == json{{"privileged", true}, {"capadd", {"ALL"}}});
+  CHECK(c->host_config == json{{"Privileged", true}, {"CapAdd", {"ALL"}}});
   REQUIRE(c->mounts.size() == 1);
   CHECK(c->mounts[0].driver == "helixvol");
   CHECK(c->mounts[0].destination == "/var/lib/docker");
@@ -81,6 +98,7 @@ TEST_CASE("the engine view keeps slashes in image names and reads repo digests",
   REQUIRE(i.ok());
   CHECK(i->id == "sha256:d");
   CHECK(i->repo_digests == std::vector<std::string>{"helix/d@sha256:e"});
+  CHECK(i->config == json{{"Entrypoint", {"/entry"}}, {"Cmd", nullptr}, {"User", ""}});
 }
 
 TEST_CASE("the engine view reads helixvol's snapshot flag from the volume status", "[authz]") {
@@ -91,6 +109,27 @@ TEST_CASE("the engine view reads helixvol's snapshot flag from the volume status
   CHECK(v->driver == "helixvol");
   CHECK(v->snapshot);
   CHECK(v->clone_source == "p");
+  CHECK(v->labels == std::map<std::string, std::string>{{"helix.session", "S1"}, {"n", "1"}});
+}
+
+TEST_CASE("the engine view inspects networks by ID prefix", "[authz]") {
+  FakeDockerd dockerd;
+  DockerEngineView view(dockerd.socket);
+  auto n = view.InspectNetwork("4f2a");
+  REQUIRE(n.ok());
+  CHECK(n->id == "4f2a9c");
+  CHECK(n->name == "host");
+  CHECK(n->driver == "host");
+}
+
+TEST_CASE("the engine view lists the containers that mount a volume by its name only", "[authz]") {
+  FakeDockerd dockerd;
+  DockerEngineView view(dockerd.socket);
+  auto ids = view.ContainersUsingVolume("cache");
+  REQUIRE(ids.ok());
+  CHECK(*ids == std::vector<std::string>{"a", "b"});
+  REQUIRE(dockerd.filters.size() == 1);
+  CHECK(dockerd.filters[0] == R"({"volume":["cache"]})");
 }
 
 TEST_CASE("the engine view tells not-found from other failures", "[authz]") {
@@ -120,9 +159,4 @@ TEST_CASE("the engine view names the socket when nothing listens", "[authz]") {
   CHECK(c.error().message().rfind(
             "inspect container \"x\": GET /containers/x/json on " + dir.path() + "/none.sock: ",
             0) == 0);
-}
-
-TEST_CASE("folding keys lowers every object key, recursively", "[authz]") {
-  CHECK(FoldKeys(json::parse(R"({"A": {"Bc": [{"D": 1}]}, "e": "F"})")) ==
-        json::parse(R"({"a": {"bc": [{"d": 1}]}, "e": "F"})"));
 }

@@ -68,3 +68,20 @@ TEST_CASE("image IDs are sha256 with 64 lower-case hex digits", "[authz]") {
   CHECK_FALSE(IsImageId("sha256:" + std::string(63, 'a')));
   CHECK_FALSE(IsImageId(std::string(64, 'a')));
 }
+
+TEST_CASE("struct fields are found case-insensitively, as Go's decoder finds them", "[authz]") {
+  const auto body = nlohmann::json::parse(R"({"HostConfig": {"privileged": true}, "x": null})");
+  REQUIRE(Member(body, "hostconfig") != nullptr);
+  CHECK(*Member(*Member(body, "hostconfig"), "privileged") == true);
+  CHECK(Member(body, "x") == nullptr);  // null is Go's zero value
+  CHECK(Member(body, "labels") == nullptr);
+  CHECK(Member(nlohmann::json::array(), "hostconfig") == nullptr);
+}
+
+TEST_CASE("map fields keep their keys exact", "[authz]") {
+  const auto body = nlohmann::json::parse(R"({"labels": {"HELIX.SESSION": "s1"}})");
+  auto labels = StringMapField(body, "labels", "Labels");
+  REQUIRE(labels.ok());
+  CHECK(labels->count("HELIX.SESSION") == 1);
+  CHECK(labels->count("helix.session") == 0);
+}

@@ -49,7 +49,8 @@ TEST_CASE("an unknown key is an error naming its line and the valid keys", "[aut
                     "}\n}") ==
         R"(policy.json:4: "privileged.imagse": unknown key (valid: capabilities, )"
         R"(security_options, device_cgroup_rules, devices, device_requests, sysctls, runtimes, )"
-        R"(log_drivers, images, data_root, labels, limits, extra_volumes, exec, logs))");
+        R"(log_drivers, images, data_root, labels, data_root_labels, data_root_name, )"
+        R"(pin_command, limits, extra_volumes, exec, logs))");
 }
 
 TEST_CASE("a malformed image ID names the entry and its line", "[authz]") {
@@ -134,14 +135,15 @@ TEST_CASE("a user entry cannot set the version or nest users", "[authz]") {
   CHECK(error.rfind(R"(policy.json:3: "users.alice.version": unknown key (valid: )", 0) == 0);
 }
 
-TEST_CASE("labels take \"*\" or a list of values, with keys folded", "[authz]") {
+TEST_CASE("labels take \"*\" or a list of values, with keys exact", "[authz]") {
   auto p = ParsePolicy(R"({"version": 1, "privileged": {"labels": {"Helix.Kind": ["desktop"],
       "helix.session": "*"}}})",
                        "p.json");
   REQUIRE(p.ok());
   const auto& labels = (*p)->rules.privileged.labels;
-  REQUIRE(labels.count("helix.kind"));
-  CHECK(labels.at("helix.kind").values == std::vector<std::string>{"desktop"});
+  CHECK_FALSE(labels.count("helix.kind"));  // label keys are data: compared exactly
+  REQUIRE(labels.count("Helix.Kind"));
+  CHECK(labels.at("Helix.Kind").values == std::vector<std::string>{"desktop"});
   CHECK(labels.at("helix.session").any_value);
   CHECK(PolicyError(R"({"version": 1, "privileged": {"labels": {"a": []}}})") ==
         R"(policy.json:1: "privileged.labels.a": expected "*" or a non-empty list of values)");

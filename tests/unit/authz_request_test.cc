@@ -181,8 +181,10 @@ TEST_CASE("a container create request normalises end to end", "[authz]") {
   CHECK(n->path == "/containers/create");
   CHECK(n->api_version == "1.41");
   CHECK(n->query == std::multimap<std::string, std::string>{{"name", "web"}});
-  CHECK(n->body == json::parse(R"({"image":"busybox","hostconfig":{"privileged":true}})"));
+  CHECK(n->body == json::parse(R"({"Image":"busybox","HostConfig":{"Privileged":true}})"));
   CHECK(n->body_declared);
+  CHECK(n->content_length == 52u);
+  CHECK(n->content_type == "application/json");
   CHECK(n->headers == parsed->headers);
 }
 
