@@ -31,7 +31,7 @@ helixauthz_activate "$name"
 desktop=(--label helix.session=s1 --memory 2g --cpus 1 --pids-limit 4096)
 
 # A desktop: the equivalent of --privileged, a helixvol data root, labels and limits.
-docker volume create -d helixvol -o from= -o size=2G s1 >/dev/null
+docker volume create -d helixvol --label helix.session=s1 -o from= -o size=2G s1 >/dev/null
 docker run -d --name desktop-1 "${priv[@]}" "${desktop[@]}" -v s1:/var/lib/docker \
   helix-e2e/dind >/dev/null
 e2e_retry 60 bash -c 'docker logs desktop-1 2>&1 | grep -q "API listen on"' ||
@@ -118,7 +118,7 @@ assert_eq 200 "$(raw GET '/v1.41/containers/json?all=1&filters=%7B%7D')" \
   { cat "$E2E_DIR/preload.out"; e2e_fail "preload under helixauthz failed"; }
 assert_contains "$(cat "$E2E_DIR/preload.out")" 'done: snapshot "golden"' \
   "helixvol preload works under the shipped policy"
-docker volume create -d helixvol -o from=golden s3 >/dev/null
+docker volume create -d helixvol --label helix.session=s1 -o from=golden s3 >/dev/null
 docker run -d --name desktop-3 "${priv[@]}" "${desktop[@]}" -v s3:/var/lib/docker \
   helix-e2e/dind >/dev/null
 e2e_retry 60 bash -c 'docker logs desktop-3 2>&1 | grep -q "API listen on"' ||
