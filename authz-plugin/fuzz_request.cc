@@ -1,8 +1,9 @@
-// libFuzzer target for helixauthz's request layer. Every input is used three
-// ways: as the AuthZReq document dockerd POSTs, as a raw request body, and as
-// a raw RequestUri. Nothing may crash (ASan and UBSan watch), and whatever
-// Normalize() accepts must keep the promises request.h makes; a broken
-// promise abort()s so that libFuzzer saves the input.
+// libFuzzer target for helixauthz's request layer. Every input is used four
+// ways: as the AuthZReq document dockerd POSTs, as a raw request body, as a
+// raw RequestUri, and as the headers and query of a request to a route that
+// Go's form parsing reads (FuzzFraming). Nothing may crash (ASan and UBSan
+// watch), and whatever Normalize() accepts must keep the promises request.h
+// makes; a broken promise abort()s so that libFuzzer saves the input.
 //
 // The documents also go through the whole decision path (Authorizer, the
 // policy engine, a fixed engine view), which must never allow a request
@@ -13,6 +14,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -40,13 +43,19 @@ bool IsVersionLike(std::string_view segment) {
          segment.substr(1).find_first_not_of("0123456789.") == std::string_view::npos;
 }
 
+// Body keys are printable ASCII, and no two keys of one object are equal
+// after case folding: so Member() finds at most one.
 void CheckKeys(const json& value) {
   if (value.is_object()) {
+    std::set<std::string> folded;
     for (const auto& [key, child] : value.items()) {
-      for (char c : key) {
+      std::string lower = key;
+      for (char& c : lower) {
         Expect(c >= 0x20 && c < 0x7f, "body keys are printable ASCII");
-        Expect(!(c >= 'A' && c <= 'Z'), "body keys are lower case");
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
       }
+      Expect(folded.insert(lower).second,
+             "accepted bodies have no keys that collide after folding");
       CheckKeys(child);
     }
   } else if (value.is_array()) {
@@ -54,25 +63,47 @@ void CheckKeys(const json& value) {
   }
 }
 
-// nlohmann objects hold each key once, so folding nlohmann's own reading of
-// a body the strict reader accepted must not merge anything.
-json FoldKeys(const json& value) {
-  if (value.is_array()) {
-    json out = json::array();
-    for (const auto& child : value) out.push_back(FoldKeys(child));
-    return out;
+// Go's strings.TrimSpace: the Unicode White_Space code points.
+bool IsGoSpace(char32_t c) {
+  return c == 0x20 || (c >= 0x09 && c <= 0x0d) || c == 0x85 || c == 0xa0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f ||
+         c == 0x3000;
+}
+
+// strings.ToLower(strings.TrimSpace(value)) as far as ASCII results go:
+// nullopt when something not ASCII remains (or the text is not UTF-8), which
+// matches none of the ASCII words the callers compare with. The form types
+// and Go's false words have no letter that Unicode lowers into ASCII but K.
+std::optional<std::string> GoTrimLower(std::string_view value) {
+  std::u32string points;
+  for (size_t i = 0; i < value.size();) {
+    Utf8Char ch = DecodeUtf8(value, i);
+    if (ch.length == 0) return std::nullopt;  // Go would read U+FFFD
+    points.push_back(ch.code_point == 0x212a ? U'k' : ch.code_point);
+    i += ch.length;
   }
-  if (!value.is_object()) return value;
-  json out = json::object();
-  for (const auto& [key, child] : value.items()) {
-    std::string folded = key;
-    for (char& c : folded) {
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    Expect(!out.contains(folded), "accepted bodies have no keys that collide after folding");
-    out[folded] = FoldKeys(child);
+  size_t a = 0, b = points.size();
+  while (a < b && IsGoSpace(points[a])) ++a;
+  while (b > a && IsGoSpace(points[b - 1])) --b;
+  std::string out;
+  for (size_t i = a; i < b; ++i) {
+    char32_t c = points[i];
+    if (c >= 0x80) return std::nullopt;
+    out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   }
   return out;
+}
+
+// The media type Go's mime.ParseMediaType reads, written independently of
+// request.cc.
+std::string GoMediaType(std::string_view value) {
+  return GoTrimLower(value.substr(0, value.find(';'))).value_or("");
+}
+
+// dockerd's httputils.BoolValue on one value.
+bool GoBool(std::string_view value) {
+  auto s = GoTrimLower(value);
+  return !s || !(s->empty() || *s == "0" || *s == "no" || *s == "false" || *s == "none");
 }
 
 void CheckPath(const std::string& path) {
@@ -117,7 +148,7 @@ class FixedEngine : public EngineView {
  public:
   Result<ContainerInfo> InspectContainer(const std::string& ref) override {
     if (ref == "desktop-1" || ref == std::string(64, 'd')) {
-      ContainerInfo c{std::string(64, 'd'), "/desktop-1", kImage, {{"privileged", true}}, {}};
+      ContainerInfo c{std::string(64, 'd'), "/desktop-1", kImage, {{"Privileged", true}}, {}};
       c.mounts.push_back({"volume", "s1", "", "/var/lib/docker", "helixvol", true});
       return c;
     }
@@ -132,9 +163,19 @@ class FixedEngine : public EngineView {
     return NotFound("no such image: " + ref);
   }
   Result<VolumeInfo> InspectVolume(const std::string& name) override {
-    if (name == "golden") return VolumeInfo{name, "helixvol", {}, true, ""};
-    if (name == "s1") return VolumeInfo{name, "helixvol", {}, false, "golden"};
+    if (name == "golden") return VolumeInfo{name, "helixvol", {}, true, "", {}};
+    if (name == "s1") {
+      return VolumeInfo{name, "helixvol", {}, false, "golden", {{"helix.session", "s1"}}};
+    }
     return NotFound("no such volume: " + name);
+  }
+  Result<NetworkInfo> InspectNetwork(const std::string& ref) override {
+    if (ref == "host" || ref == "77e1") return NetworkInfo{"77e1c0", "host", "host"};
+    return NotFound("no such network: " + ref);
+  }
+  Result<std::vector<std::string>> ContainersUsingVolume(const std::string& name) override {
+    if (name == "s1") return std::vector<std::string>{std::string(64, 'd')};
+    return std::vector<std::string>{};
   }
   static inline const std::string kImage = "sha256:" + std::string(64, 'a');
 };
@@ -202,7 +243,7 @@ void FuzzBody(std::string_view bytes) {
   // it the same way up to key case.
   const json reference = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
   Expect(!reference.is_discarded(), "nlohmann reads every body the strict reader accepts");
-  Expect(FoldKeys(reference) == body, "strict reader and nlohmann agree on accepted bodies");
+  Expect(reference == body, "strict reader and nlohmann agree on accepted bodies");
   // Its output reads back unchanged.
   auto again = ReadBodyJson(body.dump());
   Expect(again.ok() && *again == body, "normalised bodies read back unchanged");
@@ -223,6 +264,57 @@ void FuzzUri(std::string_view bytes) {
          "a normalised path normalises to itself");
 }
 
+// The input as the framing of a request to a route whose handler reads its
+// parameters through Go's forms: lines are Content-Type, Content-Length,
+// Transfer-Encoding, the query, and which route. Whatever helixauthz
+// decides, it must never allow a request Go could read a form body from
+// (Go's reading of the Content-Type, computed here independently), a
+// bodiless POST whose body it cannot see, or stdin on a desktop's attach.
+void FuzzFraming(std::string_view bytes) {
+  std::vector<std::string_view> lines;
+  for (size_t at = 0; lines.size() < 5;) {
+    size_t nl = bytes.find('\n', at);
+    lines.push_back(
+        bytes.substr(at, nl == std::string_view::npos ? std::string_view::npos : nl - at));
+    if (nl == std::string_view::npos) break;
+    at = nl + 1;
+  }
+  while (lines.size() < 5) lines.push_back({});
+  static const char* kTargets[] = {"/v1.41/containers/desktop-1/attach",
+                                   "/v1.41/containers/web/attach", "/v1.41/containers/web/start",
+                                   "/v1.41/containers/web/rename",
+                                   "/v1.41/containers/desktop-1/attach/ws"};
+  const size_t which = lines[4].empty() ? 0 : static_cast<unsigned char>(lines[4][0]) % 5;
+  AuthzRequest request;
+  request.method = which == 4 ? "GET" : "POST";
+  request.uri = std::string(kTargets[which]) + "?" + std::string(lines[3]);
+  if (!lines[0].empty()) request.headers["Content-Type"] = std::string(lines[0]);
+  if (!lines[1].empty()) request.headers["Content-Length"] = std::string(lines[1]);
+  if (!lines[2].empty()) request.headers["Transfer-Encoding"] = std::string(lines[2]);
+  const Decision decision = TheAuthorizer().DecideRequest(json{
+      {"RequestMethod", request.method},
+      {"RequestUri", request.uri},
+      {"RequestHeaders", request.headers}}.dump(-1, ' ', false, json::error_handler_t::replace));
+  if (!decision.allow) return;
+  const std::string type = GoMediaType(lines[0]);
+  Expect(type != "application/x-www-form-urlencoded" && type != "multipart/form-data",
+         "a request Go reads a form body from is never allowed");
+  if (request.method == "POST") {
+    Expect(!lines[1].empty() && lines[1].find_first_not_of('0') == std::string_view::npos,
+           "a bodiless POST is allowed only with Content-Length: 0");
+    Expect(lines[2].empty(), "a bodiless POST is never allowed with a Transfer-Encoding");
+  }
+  if (which == 0) {
+    auto query = ParseGoQuery(lines[3]);
+    if (query.ok()) {
+      for (auto [it, end] = query->equal_range("stdin"); it != end; ++it) {
+        Expect(!GoBool(it->second), "stdin is never attached to a desktop");
+      }
+    }
+  }
+  Expect(which != 4, "a desktop's websocket attach is never allowed");
+}
+
 }  // namespace
 }  // namespace helix::authz
 
@@ -231,5 +323,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   helix::authz::FuzzDocument(bytes);
   helix::authz::FuzzBody(bytes);
   helix::authz::FuzzUri(bytes);
+  helix::authz::FuzzFraming(bytes);
   return 0;
 }
