@@ -17,9 +17,9 @@
 #include <thread>
 #include <vector>
 
-#include "authz-plugin/authorizer.h"
-#include "authz-plugin/engine_view.h"
-#include "authz-plugin/policy_store.h"
+#include "authz-plugin/engine/engine_view.h"
+#include "authz-plugin/policy/policy_store.h"
+#include "authz-plugin/protocol/authorizer.h"
 #include "common/docker_client.h"
 #include "common/log.h"
 #include "common/plugin_server.h"

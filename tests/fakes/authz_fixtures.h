@@ -11,9 +11,9 @@
 #include <sstream>
 #include <string>
 
-#include "authz-plugin/policy.h"
-#include "authz-plugin/policy_engine.h"
-#include "authz-plugin/request.h"
+#include "authz-plugin/decide/policy_engine.h"
+#include "authz-plugin/policy/policy.h"
+#include "authz-plugin/request/request.h"
 #include "fakes/fake_engine_view.h"
 
 namespace helix::authz::testing {

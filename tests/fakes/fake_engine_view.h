@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "authz-plugin/engine_view.h"
+#include "authz-plugin/engine/engine_view.h"
 
 namespace helix::authz::testing {
 

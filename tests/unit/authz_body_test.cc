@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "authz-plugin/body_json.h"
+#include "authz-plugin/request/body_json.h"
 
 using namespace helix;
 using namespace helix::authz;

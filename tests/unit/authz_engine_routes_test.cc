@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "authz-plugin/routes.h"
+#include "authz-plugin/decide/routes.h"
 #include "fakes/authz_fixtures.h"
 
 using namespace helix::authz;

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "authz-plugin/engine_view.h"
+#include "authz-plugin/engine/engine_view.h"
 #include "fakes/temp_dir.h"
 
 using helix::ErrorKind;

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "authz-plugin/request_fields.h"
+#include "authz-plugin/decide/request_fields.h"
+#include "authz-plugin/docker/docker_values.h"
 
 using namespace helix::authz;
 

@@ -5,7 +5,7 @@
 // Docker's own clients send.
 #include <catch2/catch.hpp>
 
-#include "authz-plugin/request.h"
+#include "authz-plugin/request/request.h"
 #include "fakes/authz_fixtures.h"
 
 using namespace helix::authz;

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "authz-plugin/policy.h"
+#include "authz-plugin/policy/policy.h"
 #include "fakes/authz_fixtures.h"
 #include "fakes/temp_dir.h"
 

@@ -3,7 +3,7 @@
 // containers that become part of a desktop by sharing its namespaces.
 #include <catch2/catch.hpp>
 
-#include "authz-plugin/request_lookups.h"
+#include "authz-plugin/engine/request_lookups.h"
 #include "fakes/authz_fixtures.h"
 
 using namespace helix::authz;

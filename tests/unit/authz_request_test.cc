@@ -1,10 +1,10 @@
 // ParseAuthzRequest() and Normalize(): the AuthZReq document as dockerd
 // sends it, and the request the policy decides on.
-#include "authz-plugin/request.h"
+#include "authz-plugin/request/request.h"
 
 #include <catch2/catch.hpp>
 
-#include "authz-plugin/base64.h"
+#include "authz-plugin/request/base64.h"
 
 using namespace helix;
 using namespace helix::authz;

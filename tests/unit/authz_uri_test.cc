@@ -1,7 +1,7 @@
 // The request target as dockerd routes it: NormalizeRequestUri() must give
 // the policy the decoded, version-stripped path gorilla/mux matches, and
 // refuse every target that could be read two ways.
-#include "authz-plugin/request_uri.h"
+#include "authz-plugin/request/request_uri.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,0 +1,119 @@
+// What makes a container privileged-equivalent. `--privileged` is one way;
+// the same power can be asked for piece by piece (all capabilities,
+// unconfined seccomp/AppArmor/system paths, a device rule for every device),
+// and on machines where --privileged cannot start that is how desktops are
+// run. Anything beyond the ordinary allowlists counts, so that a request is
+// either an ordinary container or must have the full desktop shape.
+#include <set>
+
+#include "authz-plugin/decide/checks.h"
+#include "authz-plugin/decide/request_fields.h"
+#include "common/quote.h"
+
+namespace helix::authz {
+namespace {
+
+using nlohmann::json;
+
+// dockerd 20.10's defaults (oci.DefaultSpec). A request that sets its own
+// list replaces them, so a list missing any of these unmasks something.
+const std::set<std::string> kDefaultMaskedPaths = {
+    "/proc/asound",        "/proc/acpi",       "/proc/kcore",       "/proc/keys",
+    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+    "/proc/scsi",          "/sys/firmware"};
+const std::set<std::string> kDefaultReadonlyPaths = {"/proc/bus", "/proc/fs", "/proc/irq",
+                                                     "/proc/sys", "/proc/sysrq-trigger"};
+
+std::string Item(const std::string& field, size_t i) {
+  return field + "[" + std::to_string(i) + "]";
+}
+
+Result<std::optional<std::string>> PathsReason(const json& hc, std::string_view key,
+                                               const std::string& field,
+                                               const std::set<std::string>& defaults) {
+  if (Member(hc, key) == nullptr) return std::optional<std::string>();
+  auto paths = StringsField(hc, key, field);
+  if (!paths.ok()) return paths.error();
+  std::set<std::string> given(paths->begin(), paths->end());
+  for (const auto& d : defaults) {
+    if (!given.count(d)) return std::optional<std::string>(field + " without " + Quote(d));
+  }
+  return std::optional<std::string>();
+}
+
+}  // namespace
+
+Result<std::optional<Excess>> FirstExcess(const ClassRules& allowed, const json& hc) {
+  using Found = std::optional<Excess>;
+  auto caps = StringsField(hc, "capadd", "HostConfig.CapAdd");
+  if (!caps.ok()) return caps.error();
+  for (size_t i = 0; i < caps->size(); ++i) {
+    std::string cap = NormalizeCapability((*caps)[i]);
+    if (!Contains(allowed.capabilities, "ALL") && !Contains(allowed.capabilities, cap)) {
+      return Found(Excess{"capabilities", Item("HostConfig.CapAdd", i), (*caps)[i], "capability"});
+    }
+  }
+  auto opts = StringsField(hc, "securityopt", "HostConfig.SecurityOpt");
+  if (!opts.ok()) return opts.error();
+  for (size_t i = 0; i < opts->size(); ++i) {
+    auto norm = NormalizeSecurityOpt((*opts)[i]);
+    if (!norm || !Contains(allowed.security_options, *norm)) {
+      return Found(Excess{"security_options", Item("HostConfig.SecurityOpt", i), (*opts)[i],
+                          "security option"});
+    }
+  }
+  auto rules = StringsField(hc, "devicecgrouprules", "HostConfig.DeviceCgroupRules");
+  if (!rules.ok()) return rules.error();
+  for (size_t i = 0; i < rules->size(); ++i) {
+    if (!Contains(allowed.device_cgroup_rules, (*rules)[i])) {
+      return Found(Excess{"device_cgroup_rules", Item("HostConfig.DeviceCgroupRules", i),
+                          (*rules)[i], "device cgroup rule"});
+    }
+  }
+  auto devices = ObjectsField(hc, "devices", "HostConfig.Devices");
+  if (!devices.ok()) return devices.error();
+  for (size_t i = 0; i < devices->size(); ++i) {
+    const std::string field = Item("HostConfig.Devices", i) + ".PathOnHost";
+    auto path = StringField((*devices)[i], "pathonhost", field);
+    if (!path.ok()) return path.error();
+    if (!Contains(allowed.devices, *path)) {
+      return Found(Excess{"devices", field, *path, "device"});
+    }
+  }
+  auto requests = ObjectsField(hc, "devicerequests", "HostConfig.DeviceRequests");
+  if (!requests.ok()) return requests.error();
+  if (!requests->empty() && !allowed.device_requests) {
+    return Found(Excess{"device_requests", "HostConfig.DeviceRequests", "", "device requests"});
+  }
+  return Found();
+}
+
+Result<std::optional<std::string>> PrivilegeReason(const Rules& rules, const json& hc) {
+  using Reason = std::optional<std::string>;
+  auto privileged = BoolField(hc, "privileged", "HostConfig.Privileged");
+  if (!privileged.ok()) return privileged.error();
+  if (*privileged) return Reason("HostConfig.Privileged true");
+  auto excess = FirstExcess(rules.ordinary, hc);
+  if (!excess.ok()) return excess.error();
+  if (*excess) {
+    const Excess& e = **excess;
+    return Reason(e.value.empty() ? e.field : e.field + " " + Quote(e.value));
+  }
+  auto masked = PathsReason(hc, "maskedpaths", "HostConfig.MaskedPaths", kDefaultMaskedPaths);
+  if (!masked.ok() || *masked) return masked;
+  auto readonly =
+      PathsReason(hc, "readonlypaths", "HostConfig.ReadonlyPaths", kDefaultReadonlyPaths);
+  if (!readonly.ok() || *readonly) return readonly;
+  static const std::pair<const char*, const char*> kNamespaces[] = {
+      {"networkmode", "HostConfig.NetworkMode"}, {"pidmode", "HostConfig.PidMode"},
+      {"ipcmode", "HostConfig.IpcMode"},         {"utsmode", "HostConfig.UTSMode"},
+      {"usernsmode", "HostConfig.UsernsMode"},   {"cgroupnsmode", "HostConfig.CgroupnsMode"}};
+  for (const auto& [key, field] : kNamespaces) {
+    auto mode = StringField(hc, key, field);
+    if (!mode.ok()) return mode.error();
+    if (*mode == "host") return Reason(std::string(field) + " \"host\"");
+  }
+  return Reason();
+}
+
+}  // namespace helix::authz
