@@ -57,35 +57,47 @@ bench: plugins
 	  HELIXAUTHZ_BINARY=$(CURDIR)/$(BUILD_DIR)/helixauthz bench/run.sh
 
 # The managed plugin bundle, assembled offline (see rootfs/README.md).
-PLUGIN_NAME ?= helixvol
 HELIXVOL_TOOLS = mkfs.ext4 e2fsck tune2fs resize2fs mkfs.xfs
 plugins: build
 	rootfs/build.sh $(BUILD_DIR)/plugins/helixvol config.json $(BUILD_DIR)/helixvol $(HELIXVOL_TOOLS)
 	rootfs/build.sh $(BUILD_DIR)/plugins/helixauthz authz-plugin/config.json $(BUILD_DIR)/helixauthz
 
-# Creates and enables the plugin in the engine DOCKER_HOST points at.
+# Creates and enables a plugin in the engine DOCKER_HOST points at: PLUGIN
+# is helixvol (the default) or helixauthz; PLUGIN_NAME is the name the engine
+# knows it by. helixauthz starts with the shipped policy when
+# /etc/helixauthz/policy.json is missing, and is in force only once the
+# engine's daemon.json names it (docs/helixauthz.md).
+PLUGIN ?= helixvol
+PLUGIN_NAME ?= $(PLUGIN)
+PLUGIN_STATE_helixvol = mkdir -p /var/lib/helixvol
+PLUGIN_STATE_helixauthz = mkdir -p /etc/helixauthz && \
+  { [ -f /etc/helixauthz/policy.json ] || cp authz-plugin/policy.json /etc/helixauthz/policy.json; }
+PLUGIN_CONFIG_helixvol = config.json
+PLUGIN_CONFIG_helixauthz = authz-plugin/config.json
 install: plugins
-	mkdir -p /var/lib/helixvol
-	docker plugin create $(PLUGIN_NAME) $(BUILD_DIR)/plugins/helixvol
+	@[ -n "$(PLUGIN_CONFIG_$(PLUGIN))" ] || { echo "make install: PLUGIN is helixvol or helixauthz" >&2; exit 1; }
+	$(PLUGIN_STATE_$(PLUGIN))
+	docker plugin create $(PLUGIN_NAME) $(BUILD_DIR)/plugins/$(PLUGIN)
 	docker plugin enable $(PLUGIN_NAME)
 
 uninstall:
 	-docker plugin disable $(PLUGIN_NAME)
 	docker plugin rm $(PLUGIN_NAME)
 
-# Pushes the plugin to REGISTRY (host:port) as REGISTRY/helixvol:VERSION.
+# Pushes PLUGIN to REGISTRY (host:port) as REGISTRY/PLUGIN:VERSION.
 # PLUGIN_SETTINGS ("DEFAULT_SIZE=50G LOG_LEVEL=debug") become the pushed
 # manifest's defaults, so `docker plugin install` starts with them.
 VERSION ?= latest
-PUBLISH_DIR = $(BUILD_DIR)/plugins/helixvol-publish
+PUBLISH_DIR = $(BUILD_DIR)/plugins/$(PLUGIN)-publish
 publish: plugins
 	@[ -n "$(REGISTRY)" ] || { echo "make publish: set REGISTRY=host:port" >&2; exit 1; }
-	rm -rf $(PUBLISH_DIR) && cp -a $(BUILD_DIR)/plugins/helixvol $(PUBLISH_DIR)
-	rootfs/set-defaults config.json $(PUBLISH_DIR)/config.json $(PLUGIN_SETTINGS)
-	-docker plugin rm -f $(REGISTRY)/helixvol:$(VERSION) 2>/dev/null
-	docker plugin create $(REGISTRY)/helixvol:$(VERSION) $(PUBLISH_DIR)
-	docker plugin push $(REGISTRY)/helixvol:$(VERSION)
-	docker plugin rm -f $(REGISTRY)/helixvol:$(VERSION)
+	@[ -n "$(PLUGIN_CONFIG_$(PLUGIN))" ] || { echo "make publish: PLUGIN is helixvol or helixauthz" >&2; exit 1; }
+	rm -rf $(PUBLISH_DIR) && cp -a $(BUILD_DIR)/plugins/$(PLUGIN) $(PUBLISH_DIR)
+	rootfs/set-defaults $(PLUGIN_CONFIG_$(PLUGIN)) $(PUBLISH_DIR)/config.json $(PLUGIN_SETTINGS)
+	-docker plugin rm -f $(REGISTRY)/$(PLUGIN):$(VERSION) 2>/dev/null
+	docker plugin create $(REGISTRY)/$(PLUGIN):$(VERSION) $(PUBLISH_DIR)
+	docker plugin push $(REGISTRY)/$(PLUGIN):$(VERSION)
+	docker plugin rm -f $(REGISTRY)/$(PLUGIN):$(VERSION)
 	rm -rf $(PUBLISH_DIR)
 
 # libFuzzer over helixauthz's request layer, in its own clang build directory
