@@ -9,7 +9,7 @@ CTEST = cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600
 PACKAGES = build-essential cmake pkg-config libcpp-httplib-dev nlohmann-json3-dev \
            libspdlog-dev libmount-dev catch2 e2fsprogs xfsprogs curl util-linux \
            systemd binutils python3 docker.io busybox-static iproute2 docker-registry \
-           clang libclang-rt-14-dev fio
+           clang libclang-rt-14-dev fio libssl-dev
 
 .PHONY: all deps build test test-unit test-system demo bench format clean plugins test-packaging \
         test-e2e install uninstall publish fuzz

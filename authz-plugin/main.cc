@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "authz-plugin/docker/docker_values.h"
 #include "authz-plugin/engine/engine_view.h"
 #include "authz-plugin/policy/policy_store.h"
 #include "authz-plugin/protocol/authorizer.h"
@@ -24,6 +25,7 @@
 #include "common/log.h"
 #include "common/plugin_server.h"
 #include "common/settings.h"
+#include "common/sha256.h"
 
 namespace {
 
@@ -49,6 +51,10 @@ commands:
   validate --policy FILE
              check a policy file; exit 0 when valid, 1 when not (with the
              line and key of each problem), 2 on a usage error
+  seccomp-digest PROFILE.json
+             print the digest a policy pins a seccomp profile by
+             ("seccomp=sha256:..."): that of the JSON as the docker CLI
+             sends it, compacted
   help       print this text
 
 settings (environment): LOG_LEVEL (info), AUDIT deny|all (deny): which
@@ -81,6 +87,9 @@ class NoEngine : public helix::authz::EngineView {
   }
   helix::Result<std::vector<std::string>> ContainersUsingVolume(const std::string& ref) override {
     return Missing("the containers using volume", ref);
+  }
+  helix::Result<helix::authz::EngineFacts> Facts() override {
+    return Missing("the engine", "info");
   }
 
  private:
@@ -144,11 +153,32 @@ int Serve(const Args& args) {
   if (auto s = server.Listen(); !s.ok()) return Fail(s.error().message(), 1);
   server.SetReady();
 
+  // The engine's facts (user namespaces) are asked at start, after every
+  // reload and once a minute: a user-namespaced desktop is admitted only on
+  // an engine that runs with userns-remap.
+  auto refresh_facts = [&] {
+    auto facts = authorizer.RefreshFacts();
+    if (!facts.ok()) {
+      spdlog::warn("engine facts: {}", facts.error().message());
+    } else if (policies.Current()->rules.userns.enabled() && !*facts->userns) {
+      spdlog::warn(
+          "the engine does not run with user namespaces: user-namespaced desktops are refused");
+    } else {
+      spdlog::info("engine runs with user namespaces: {}", *facts->userns ? "yes" : "no");
+    }
+  };
   std::atomic<bool> stopping{false};
   std::thread watcher([&] {
+    int seconds = 0;
+    bool known = false;
     while (!stopping) {
       std::this_thread::sleep_for(std::chrono::seconds(1));
-      policies.ReloadIfChanged();
+      const bool reloaded = policies.ReloadIfChanged();
+      if (reloaded || (!known && seconds % 2 == 0) || seconds % 60 == 0) {
+        refresh_facts();
+        known = authorizer.Facts().userns.has_value();
+      }
+      ++seconds;
     }
   });
   std::thread signaler([&] {
@@ -212,6 +242,19 @@ int Check(const Args& args) {
   return decision.allow ? 0 : 1;
 }
 
+int SeccompDigest(const std::vector<std::string>& args) {
+  if (args.size() != 3) return Fail("seccomp-digest takes one PROFILE.json");
+  std::ifstream in(args[2], std::ios::binary);
+  if (!in) return Fail("cannot read \"" + args[2] + "\"");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  auto compact = helix::authz::CompactJson(text);
+  if (!compact || nlohmann::json::parse(*compact, nullptr, false).is_discarded()) {
+    return Fail("\"" + args[2] + "\" is not JSON", 1);
+  }
+  std::printf("seccomp=%s\n", helix::Sha256Hex(*compact).c_str());
+  return 0;
+}
+
 int Validate(const Args& args) {
   if (!args.positional.empty()) return Fail("validate takes no arguments");
   auto policy = helix::authz::LoadPolicy(args.flags.at("--policy"));
@@ -236,6 +279,7 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
+  if (command == "seccomp-digest") return SeccompDigest(argv_strings);
   Args args;
   args.flags = {{"--policy", ""}};
   if (command == "serve") {

@@ -35,16 +35,23 @@ struct Ctx {
   const NormalizedRequest& req;
   EngineView& engine;
   std::map<std::string, std::string> params;  // path parameters: "name", "id"
-  // Set while judging a privileged request: why it counts as privileged
-  // ("the request is privileged because of HostConfig.CapAdd[0] \"ALL\""),
-  // appended to the privileged rules' messages so that a refused desktop
-  // says what made it one.
-  std::string privileged_because;
+  const EngineFacts& facts;
+  // Set while judging a desktop (a request, or an existing container, beyond
+  // the ordinary allowlists): its shape (rules.privileged or rules.userns),
+  // and why it is one ("the request is privileged because of
+  // HostConfig.CapAdd[0] \"ALL\""), appended to the shape's messages so that
+  // a refused desktop says what made it one.
+  const DesktopRules* desktop = nullptr;
+  std::string desktop_because;
 
   const nlohmann::json& Body() const { return *req.body; }
-  // A deny under a "privileged.*" rule, followed by privileged_because.
-  Decision DenyPrivileged(const std::string& rule, const std::string& field,
-                          const std::string& text) const;
+  // A deny under the desktop shape's rule "<shape>.<rule>", followed by
+  // desktop_because.
+  Decision DenyDesktop(const std::string& rule, const std::string& field,
+                       const std::string& text) const;
+  // A deny under `rule` as it is, followed by desktop_because.
+  Decision DenyBecause(const std::string& rule, const std::string& field,
+                       const std::string& text) const;
 };
 
 #define AUTHZ_TRY(expr)                \
@@ -81,6 +88,16 @@ struct Excess {
 Result<std::optional<Excess>> FirstExcess(const ClassRules& allowed,
                                           const nlohmann::json& host_config);
 
+// The desktop shape a HostConfig asks for: nullptr for an ordinary
+// container, rules.userns when it stays within that shape's powers (and the
+// shape admits images), else rules.privileged; `reason` is the first field
+// beyond the ordinary allowlists.
+struct Shape {
+  const DesktopRules* desktop = nullptr;
+  std::string reason;  // "HostConfig.CapAdd[0] \"ALL\""
+};
+Result<Shape> ShapeOf(const Rules& rules, const nlohmann::json& host_config);
+
 // Why `host_config` (read with Member(), case-insensitively) makes a container
 // privileged-equivalent under `rules`: the first field beyond the ordinary
 // allowlists, e.g. "HostConfig.CapAdd[0] \"ALL\"". nullopt for an ordinary
@@ -95,6 +112,9 @@ Result<std::optional<std::string>> PrivilegeReason(const Rules& rules,
 struct Protection {
   std::string reason;  // "it is privileged (HostConfig.Privileged true)"
   bool own = true;
+  // The shape of the desktop it is, or shares with; rules.privileged when
+  // that cannot be told (a lookup failed).
+  const DesktopRules* shape = nullptr;
 };
 std::optional<Protection> ProtectionOf(Ctx& c, const ContainerInfo& info);
 // Only the container's own reasons: no lookups.
@@ -130,6 +150,13 @@ Denial CheckContainerCreate(Ctx& c);
 // desktop_shape.cc: the allowed image and, when the policy pins it, its own
 // command; the labels and limits a desktop must carry.
 Denial CheckDesktopImage(Ctx& c);
+// A user-namespaced desktop only on an engine known to run with userns-remap.
+Denial CheckDesktopEngine(Ctx& c);
+// The helixvol options the desktop shape requires of its data root: in
+// effect on an existing volume, or `asked` for one this create makes.
+Denial CheckDataRootOptions(Ctx& c, const std::string& volume,
+                            const std::map<std::string, std::string>& asked,
+                            const std::string& field);
 Denial CheckDesktopLabels(Ctx& c);
 Denial CheckDesktopShape(Ctx& c, const nlohmann::json& host_config);
 // Limits an update may set on a privileged container.

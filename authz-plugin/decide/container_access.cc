@@ -73,13 +73,12 @@ Denial CheckExecCreate(Ctx& c) {
     return Deny("exec.privileged", "Privileged",
                 "true is not allowed for an exec on any container (it grants all capabilities)");
   }
-  if (c.rules.privileged.exec) {
-    // Still resolved: a request naming no container is refused either way.
-    ContainerInfo info;
-    std::optional<Protection> why;
-    return Resolve(c, &info, &why);
-  }
-  return RefuseIfProtected(c, "privileged.exec", "exec into container");
+  ContainerInfo info;
+  std::optional<Protection> why;
+  AUTHZ_TRY(Resolve(c, &info, &why));
+  if (!why || why->shape->exec) return std::nullopt;
+  return Deny(why->shape->name + ".exec", Where(c),
+              "exec into container " + Quote(c.params["name"]) + " is not allowed: " + why->reason);
 }
 
 Denial CheckAttach(Ctx& c) {
@@ -92,9 +91,9 @@ Denial CheckAttach(Ctx& c) {
                 "attaching stdin to container " + Quote(c.params["name"]) +
                     " is not allowed: " + why->reason);
   }
-  if (!c.rules.privileged.logs) {
+  if (!why->shape->logs) {
     return Deny(
-        "privileged.logs", Where(c),
+        why->shape->name + ".logs", Where(c),
         "attaching to container " + Quote(c.params["name"]) + " is not allowed: " + why->reason);
   }
   return std::nullopt;
@@ -114,8 +113,15 @@ Denial CheckArchiveUpload(Ctx& c) {
 }
 
 Denial CheckLogs(Ctx& c) {
-  if (c.rules.privileged.logs) return std::nullopt;
-  return RefuseIfProtected(c, "privileged.logs", "logs of container", "are");
+  if (c.rules.privileged.logs && (!c.rules.userns.enabled() || c.rules.userns.logs)) {
+    return std::nullopt;  // no lookup needed: every shape allows logs
+  }
+  ContainerInfo info;
+  std::optional<Protection> why;
+  AUTHZ_TRY(Resolve(c, &info, &why));
+  if (!why || why->shape->logs) return std::nullopt;
+  return Deny(why->shape->name + ".logs", Where(c),
+              "logs of container " + Quote(c.params["name"]) + " are not allowed: " + why->reason);
 }
 
 Denial CheckRename(Ctx& c) {
@@ -148,7 +154,8 @@ Denial CheckUpdate(Ctx& c) {
   std::optional<Protection> why;
   AUTHZ_TRY(Resolve(c, &info, &why));
   if (!why || !why->own) return std::nullopt;  // an ordinary container's limits are its own
-  c.privileged_because = "container " + Quote(c.params["name"]) + " is protected: " + why->reason;
+  c.desktop = why->shape;
+  c.desktop_because = "container " + Quote(c.params["name"]) + " is protected: " + why->reason;
   return CheckDesktopLimitUpdate(c, body);
 }
 

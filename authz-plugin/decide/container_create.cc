@@ -96,20 +96,19 @@ std::string Lower(std::string s) {
 // against the privileged allowlists. (An ordinary request is within the
 // ordinary allowlists by definition, or it would be a desktop.)
 Denial CheckDesktopPowers(Ctx& c, const json& hc) {
-  AUTHZ_GET(excess, FirstExcess(c.rules.privileged.allowed, hc));
+  AUTHZ_GET(excess, FirstExcess(c.desktop->allowed, hc));
   if (!excess) return std::nullopt;
-  const std::string rule = "privileged." + excess->kind;
   if (excess->value.empty()) {
-    return c.DenyPrivileged(rule, excess->field, "device requests (GPUs) are not allowed");
+    return c.DenyDesktop(excess->kind, excess->field, "device requests (GPUs) are not allowed");
   }
-  return c.DenyPrivileged(rule, excess->field,
-                          excess->what + " " + Quote(excess->value) + " is not allowed");
+  return c.DenyDesktop(excess->kind, excess->field,
+                       excess->what + " " + Quote(excess->value) + " is not allowed");
 }
 
 // Runtime, log driver, sysctls, cgroup parent, OOM settings: both classes.
-Denial CheckCommon(Ctx& c, const json& hc, bool privileged) {
-  const ClassRules& cls = privileged ? c.rules.privileged.allowed : c.rules.ordinary;
-  const std::string prefix = privileged ? "privileged." : "ordinary.";
+Denial CheckCommon(Ctx& c, const json& hc) {
+  const ClassRules& cls = c.desktop ? c.desktop->allowed : c.rules.ordinary;
+  const std::string prefix = c.desktop ? c.desktop->name + "." : "ordinary.";
   AUTHZ_GET(runtime, StringField(hc, "runtime", "HostConfig.Runtime"));
   if (!runtime.empty() && !Contains(cls.runtimes, runtime)) {
     return Deny(prefix + "runtimes", "HostConfig.Runtime",
@@ -126,10 +125,14 @@ Denial CheckCommon(Ctx& c, const json& hc, bool privileged) {
   AUTHZ_GET(sysctls, StringMapField(hc, "sysctls", "HostConfig.Sysctls"));
   for (const auto& [name, value] : sysctls) {
     bool ok = false;
-    for (const auto& pattern : cls.sysctls) ok = ok || GlobMatch(pattern, name);
+    for (const auto& entry : cls.sysctls) {
+      // "name=value" allows that value only; a name pattern, any value.
+      const size_t eq = entry.find('=');
+      ok = ok || (eq == std::string::npos ? GlobMatch(entry, name) : entry == name + "=" + value);
+    }
     if (!ok) {
       return Deny(prefix + "sysctls", "HostConfig.Sysctls[" + Quote(name) + "]",
-                  "sysctl " + Quote(name) + " is not allowed");
+                  "sysctl " + Quote(name + "=" + value) + " is not allowed");
     }
   }
   AUTHZ_GET(parent, StringField(hc, "cgroupparent", "HostConfig.CgroupParent"));
@@ -173,20 +176,27 @@ Denial CheckContainerCreate(Ctx& c) {
   if (!hc->is_object()) {
     return Deny("create.host_config", "HostConfig", "an object is required");
   }
-  AUTHZ_GET(reason, PrivilegeReason(c.rules, *hc));
-  bool privileged = reason.has_value();
-  if (privileged) c.privileged_because = "the request is privileged because of " + *reason;
+  AUTHZ_GET(shape, ShapeOf(c.rules, *hc));
+  const bool desktop = shape.desktop != nullptr;
+  if (desktop) {
+    c.desktop = shape.desktop;
+    c.desktop_because =
+        (shape.desktop == &c.rules.userns ? "the request is a user-namespaced desktop because of "
+                                          : "the request is privileged because of ") +
+        shape.reason;
+  }
   // Host namespaces are refused for every container, so they are named
   // first; then, for a request that is no desktop at all, "this image may
   // not run privileged" is the message that explains the refusal.
-  AUTHZ_TRY(CheckCreateNetworking(c, *hc, privileged));
-  if (privileged) {
+  AUTHZ_TRY(CheckCreateNetworking(c, *hc, desktop));
+  if (desktop) {
+    AUTHZ_TRY(CheckDesktopEngine(c));
     AUTHZ_TRY(CheckDesktopImage(c));
     AUTHZ_TRY(CheckDesktopLabels(c));
   }
-  AUTHZ_TRY(CheckMounts(c, *hc, privileged));
-  AUTHZ_TRY(CheckCommon(c, *hc, privileged));
-  if (!privileged) return std::nullopt;
+  AUTHZ_TRY(CheckMounts(c, *hc, desktop));
+  AUTHZ_TRY(CheckCommon(c, *hc));
+  if (!desktop) return std::nullopt;
   AUTHZ_TRY(CheckDesktopPowers(c, *hc));
   return CheckDesktopShape(c, *hc);
 }

@@ -121,11 +121,11 @@ Denial CheckOne(Ctx& c, const MountRequest& m, bool privileged, bool* has_data_r
     }
     return Deny("host_paths", m.field, "host path " + Quote(m.source) + " is not allowed");
   }
-  bool at_data_root = privileged && m.target == rules.privileged.data_root;
+  bool at_data_root = privileged && m.target == c.desktop->data_root;
   if (m.type == "tmpfs") {
     if (at_data_root) {
-      return c.DenyPrivileged("privileged.data_root", m.field,
-                              "tmpfs at " + Quote(m.target) + " is not a helixvol volume");
+      return c.DenyDesktop("data_root", m.field,
+                           "tmpfs at " + Quote(m.target) + " is not a helixvol volume");
     }
     return std::nullopt;
   }
@@ -154,23 +154,24 @@ Denial CheckOne(Ctx& c, const MountRequest& m, bool privileged, bool* has_data_r
   }
   if (at_data_root) {
     if (!helixvol) {
-      return c.DenyPrivileged(
-          "privileged.data_root", m.field,
+      return c.DenyDesktop(
+          "data_root", m.field,
           what + " at " + Quote(m.target) + " has driver " + Quote(driver) + ", not helixvol");
     }
     AUTHZ_TRY(CheckDataRootSession(c, m.source, m.field));
+    AUTHZ_TRY(CheckDataRootOptions(c, m.source, m.options, m.field));
     *has_data_root = true;
     return std::nullopt;
   }
-  const PrivilegedRules& p = rules.privileged;
+  const DesktopRules& p = *c.desktop;
   if (helixvol || !SamePlugin(p.extra_volume_drivers, driver)) {
-    return c.DenyPrivileged("privileged.extra_volumes", m.field,
-                            what + " of driver " + Quote(driver) + " at " + Quote(m.target) +
-                                " is not allowed besides the data root");
+    return c.DenyDesktop("extra_volumes", m.field,
+                         what + " of driver " + Quote(driver) + " at " + Quote(m.target) +
+                             " is not allowed besides the data root");
   }
   if (p.extra_volumes_read_only && !m.read_only) {
-    return c.DenyPrivileged("privileged.extra_volumes", m.field,
-                            what + " at " + Quote(m.target) + " must be read-only");
+    return c.DenyDesktop("extra_volumes", m.field,
+                         what + " at " + Quote(m.target) + " must be read-only");
   }
   return CheckExistingUsers(c, m, true);
 }
@@ -180,8 +181,8 @@ Denial CheckVolumesFrom(Ctx& c, const json& hc, bool privileged) {
   for (size_t i = 0; i < from.size(); ++i) {
     std::string field = "HostConfig.VolumesFrom[" + std::to_string(i) + "]";
     if (privileged) {
-      return c.DenyPrivileged("privileged.volumes_from", field,
-                              "volumes from " + Quote(from[i]) + " are not allowed");
+      return c.DenyDesktop("volumes_from", field,
+                           "volumes from " + Quote(from[i]) + " are not allowed");
     }
     std::string ref = from[i].substr(0, from[i].find(':'));
     ContainerInfo info;
@@ -247,9 +248,8 @@ Denial CheckMounts(Ctx& c, const json& hc, bool privileged) {
   bool has_data_root = false;
   for (const auto& m : mounts) AUTHZ_TRY(CheckOne(c, m, privileged, &has_data_root));
   if (privileged && !has_data_root) {
-    return c.DenyPrivileged(
-        "privileged.data_root", "HostConfig.Mounts",
-        "a helixvol volume at " + Quote(c.rules.privileged.data_root) + " is required");
+    return c.DenyDesktop("data_root", "HostConfig.Mounts",
+                         "a helixvol volume at " + Quote(c.desktop->data_root) + " is required");
   }
   return CheckVolumesFrom(c, hc, privileged);
 }

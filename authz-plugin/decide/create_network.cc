@@ -61,8 +61,8 @@ Denial CheckNamespaceMode(Ctx& c, const json& hc, const char* key, const char* f
   }
   if (mode.rfind("container:", 0) == 0) {
     if (privileged) {
-      return c.DenyPrivileged("namespaces", field,
-                              "sharing a namespace " + Quote(mode) + " is not allowed");
+      return c.DenyBecause("namespaces", field,
+                           "sharing a namespace " + Quote(mode) + " is not allowed");
     }
     return CheckBoundContainer(c, mode.substr(10), field, "namespace " + Quote(mode), "namespaces");
   }

@@ -18,9 +18,15 @@ Decision BadBody(const Error& error) {
   return Decision{false, "body", "helixauthz: " + error.message() + " (rule body)"};
 }
 
-Decision Ctx::DenyPrivileged(const std::string& rule, const std::string& field,
-                             const std::string& text) const {
-  return Deny(rule, field, text + "; " + privileged_because);
+Decision Ctx::DenyDesktop(const std::string& rule, const std::string& field,
+                          const std::string& text) const {
+  const std::string shape = desktop != nullptr ? desktop->name : "privileged";
+  return Deny(shape + "." + rule, field, text + "; " + desktop_because);
+}
+
+Decision Ctx::DenyBecause(const std::string& rule, const std::string& field,
+                          const std::string& text) const {
+  return Deny(rule, field, text + "; " + desktop_because);
 }
 
 bool Contains(const std::vector<std::string>& list, const std::string& value) {
@@ -48,7 +54,8 @@ Denial CheckImageManagement(Ctx& c) {
               "image management is not allowed for user " + Quote(c.req.user));
 }
 
-Decision Decide(const Policy& policy, const NormalizedRequest& request, EngineView& engine) {
+Decision Decide(const Policy& policy, const NormalizedRequest& request, EngineView& engine,
+                const EngineFacts& facts) {
   const std::string route = request.method + " " + request.path;
   if (request.api_version) {
     auto cmp = CompareApiVersions(*request.api_version, policy.min_api_version);
@@ -70,7 +77,14 @@ Decision Decide(const Policy& policy, const NormalizedRequest& request, EngineVi
     if (auto denial = CheckFraming(r, request)) return *denial;
     if (r.kind == RouteKind::kCheck) {
       RequestLookups lookups(engine);
-      Ctx ctx{policy, policy.RulesFor(request.user), request, lookups, std::move(params), ""};
+      Ctx ctx{policy,
+              policy.RulesFor(request.user),
+              request,
+              lookups,
+              std::move(params),
+              facts,
+              nullptr,
+              ""};
       if (auto denial = r.check(ctx)) return *denial;
     }
     return Decision{true, r.rule, "helixauthz: " + route + ": allowed (rule " + r.rule + ")"};

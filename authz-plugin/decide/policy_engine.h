@@ -20,8 +20,11 @@
 
 namespace helix::authz {
 
-// Decides on an AuthZReq. Thread-safe as long as `engine` is.
-Decision Decide(const Policy& policy, const NormalizedRequest& request, EngineView& engine);
+// Decides on an AuthZReq. Thread-safe as long as `engine` is. `facts` is
+// what the engine said of itself (user namespaces); a user-namespaced
+// desktop is refused unless the engine is known to run with them.
+Decision Decide(const Policy& policy, const NormalizedRequest& request, EngineView& engine,
+                const EngineFacts& facts = EngineFacts());
 
 // Decides on an AuthZRes: always allows. Responses cannot be un-done, so
 // all checks happen on the request.

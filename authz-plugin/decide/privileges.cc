@@ -5,6 +5,7 @@
 // run. Anything beyond the ordinary allowlists counts, so that a request is
 // either an ordinary container or must have the full desktop shape.
 #include <set>
+#include <tuple>
 
 #include "authz-plugin/decide/checks.h"
 #include "authz-plugin/decide/request_fields.h"
@@ -114,6 +115,48 @@ Result<std::optional<std::string>> PrivilegeReason(const Rules& rules, const jso
     if (*mode == "host") return Reason(std::string(field) + " \"host\"");
   }
   return Reason();
+}
+
+namespace {
+
+// Whether `hc` stays within `desktop`'s powers: not privileged, nothing
+// beyond its allowlists, dockerd's masked and read-only paths, no host
+// namespace.
+Result<bool> FitsShape(const DesktopRules& desktop, const json& hc) {
+  auto privileged = BoolField(hc, "privileged", "HostConfig.Privileged");
+  if (!privileged.ok()) return privileged.error();
+  if (*privileged) return false;
+  auto excess = FirstExcess(desktop.allowed, hc);
+  if (!excess.ok()) return excess.error();
+  if (*excess) return false;
+  for (const auto& [key, field, defaults] :
+       {std::tuple{"maskedpaths", "HostConfig.MaskedPaths", &kDefaultMaskedPaths},
+        {"readonlypaths", "HostConfig.ReadonlyPaths", &kDefaultReadonlyPaths}}) {
+    auto paths = PathsReason(hc, key, field, *defaults);
+    if (!paths.ok()) return paths.error();
+    if (*paths) return false;
+  }
+  for (const char* key :
+       {"networkmode", "pidmode", "ipcmode", "utsmode", "usernsmode", "cgroupnsmode"}) {
+    auto mode = StringField(hc, key, key);
+    if (!mode.ok()) return mode.error();
+    if (*mode == "host") return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<Shape> ShapeOf(const Rules& rules, const json& hc) {
+  auto reason = PrivilegeReason(rules, hc);
+  if (!reason.ok()) return reason.error();
+  if (!*reason) return Shape{};
+  if (rules.userns.enabled()) {
+    auto fits = FitsShape(rules.userns, hc);
+    if (!fits.ok()) return fits.error();
+    if (*fits) return Shape{&rules.userns, **reason};
+  }
+  return Shape{&rules.privileged, **reason};
 }
 
 }  // namespace helix::authz

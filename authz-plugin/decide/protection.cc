@@ -38,14 +38,21 @@ std::optional<Protection> Own(const Rules& rules, const ContainerInfo& info) {
       break;
     }
   }
-  auto reason = PrivilegeReason(rules, hc);
-  if (!reason.ok()) {
-    return Protection{"its HostConfig cannot be read: " + reason.error().message(), true};
+  auto shape = ShapeOf(rules, hc);
+  if (!shape.ok()) {
+    return Protection{"its HostConfig cannot be read: " + shape.error().message(), true,
+                      &rules.privileged};
   }
-  if (*reason) return Protection{"it is privileged (" + **reason + ")", true};
+  if (shape->desktop == &rules.userns) {
+    return Protection{"it is a user-namespaced desktop (" + shape->reason + ")", true,
+                      &rules.userns};
+  }
+  if (shape->desktop != nullptr) {
+    return Protection{"it is privileged (" + shape->reason + ")", true, &rules.privileged};
+  }
   for (const auto& m : info.mounts) {
     if (m.type == "volume" && IsHelixvolDriver(rules, m.driver)) {
-      return Protection{"it mounts helixvol volume " + Quote(m.name), true};
+      return Protection{"it mounts helixvol volume " + Quote(m.name), true, &rules.privileged};
     }
   }
   return std::nullopt;
@@ -62,19 +69,19 @@ std::optional<Protection> SharedNamespace(Ctx& c, const ContainerInfo& info, int
     const std::string ref = value.substr(10);
     if (depth >= kMaxDepth) {
       return Protection{std::string("its ") + what + " namespace is shared along too long a chain",
-                        false};
+                        false, &c.rules.privileged};
     }
     auto other = c.engine.InspectContainer(ref);
     if (!other.ok()) {
       if (other.error().kind() == ErrorKind::kNotFound) continue;  // nothing left to share
       return Protection{std::string("the container whose ") + what +
                             " namespace it shares cannot be checked: " + other.error().message(),
-                        false};
+                        false, &c.rules.privileged};
     }
     if (auto p = ProtectionAt(c, *other, depth + 1)) {
       return Protection{std::string("it shares the ") + what + " namespace of container " +
                             Quote(Short(*other)) + ", and " + p->reason,
-                        false};
+                        false, p->shape};
     }
   }
   return std::nullopt;
@@ -87,7 +94,7 @@ std::optional<Protection> SharedVolume(Ctx& c, const ContainerInfo& info) {
     if (!users.ok()) {
       return Protection{"the users of its volume " + Quote(m.name) +
                             " cannot be checked: " + users.error().message(),
-                        false};
+                        false, &c.rules.privileged};
     }
     for (const std::string& id : *users) {
       if (id == info.id) continue;
@@ -96,12 +103,12 @@ std::optional<Protection> SharedVolume(Ctx& c, const ContainerInfo& info) {
         if (other.error().kind() == ErrorKind::kNotFound) continue;  // removed meanwhile
         return Protection{"a user of its volume " + Quote(m.name) +
                               " cannot be checked: " + other.error().message(),
-                          false};
+                          false, &c.rules.privileged};
       }
       if (auto p = Own(c.rules, *other)) {
         return Protection{"its volume " + Quote(m.name) + " is mounted by container " +
                               Quote(Short(*other)) + ", and " + p->reason,
-                          false};
+                          false, p->shape};
       }
     }
   }
@@ -154,10 +161,10 @@ Denial CheckVolumeUsers(Ctx& c, const std::string& volume, const std::string& fi
       if (m.type == "volume" && m.name == volume && m.rw) read_only = false;
     }
     if (!own || !read_only) {
-      return c.DenyPrivileged("privileged.extra_volumes", field,
-                              "volume " + Quote(volume) + " is in use by container " +
-                                  Quote(Short(*other)) + (own ? " read-write" : "") +
-                                  "; a desktop's extra volumes must not be writable by others");
+      return c.DenyDesktop("extra_volumes", field,
+                           "volume " + Quote(volume) + " is in use by container " +
+                               Quote(Short(*other)) + (own ? " read-write" : "") +
+                               "; a desktop's extra volumes must not be writable by others");
     }
   }
   return std::nullopt;

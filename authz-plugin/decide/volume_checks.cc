@@ -14,7 +14,9 @@ Denial CheckHelixvolOptions(Ctx& c, const std::map<std::string, std::string>& op
   const HelixvolRules& h = c.rules.helixvol;
   auto item = [&](const std::string& key) { return field + "[" + Quote(key) + "]"; };
   for (const auto& [key, value] : options) {
-    if (key != "size" && key != "exclusive" && key != "from" && key != "snapshot") {
+    // owner and idmap only say whom a volume's files belong to, in it.
+    if (key != "size" && key != "exclusive" && key != "from" && key != "snapshot" &&
+        key != "owner" && key != "idmap") {
       return Deny("helixvol.options", item(key), "option " + Quote(key) + " is not allowed");
     }
   }

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <vector>
 
+#include "common/sha256.h"
+
 namespace helix::authz {
 namespace {
 
@@ -48,6 +50,12 @@ std::optional<std::string> NormalizeSecurityOpt(std::string_view opt) {
     auto b = GoParseBool(value);
     if (!b) return std::nullopt;
     value = *b ? "true" : "false";
+  }
+  // A profile travels inline (the CLI reads the file and compacts it); it
+  // is compared by its digest. A digest (as policies list it) stays.
+  const bool digest = value.size() == 71 && IsImageId(value);
+  if (key == "seccomp" && value != "unconfined" && value != "builtin" && !digest) {
+    value = Sha256Hex(value);
   }
   return key + "=" + value;
 }
@@ -131,6 +139,30 @@ bool IsImageId(std::string_view text) {
   if (text.size() != 71 || text.substr(0, 7) != "sha256:") return false;
   return std::all_of(text.begin() + 7, text.end(),
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+std::optional<std::string> CompactJson(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false, escaped = false;
+  for (char ch : text) {
+    if (in_string) {
+      out += ch;
+      if (escaped) {
+        escaped = false;
+      } else if (ch == '\\') {
+        escaped = true;
+      } else if (ch == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') continue;
+    if (ch == '"') in_string = true;
+    out += ch;
+  }
+  if (in_string) return std::nullopt;
+  return out;
 }
 
 }  // namespace helix::authz

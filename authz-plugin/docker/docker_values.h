@@ -16,7 +16,10 @@ namespace helix::authz {
 // removed ("sys_admin", "CAP_SYS_ADMIN" -> "SYS_ADMIN"; "all" -> "ALL").
 std::string NormalizeCapability(std::string_view name);
 
-// A --security-opt value as dockerd parses it, written "key=value":
+// A --security-opt value as dockerd parses it, written "key=value". A
+// seccomp profile (the CLI sends the file's JSON inline) becomes
+// "seccomp=sha256:<64 hex>", the digest of the JSON as sent, so a policy
+// pins a profile by content:
 // "seccomp:unconfined" -> "seccomp=unconfined", "no-new-privileges" ->
 // "no-new-privileges=true", "disable" -> "label=disable". nullopt for what
 // dockerd refuses (no separator, a no-new-privileges value Go's
@@ -43,5 +46,10 @@ std::optional<int> CompareApiVersions(std::string_view a, std::string_view b);
 
 // "sha256:" followed by 64 lower-case hex digits.
 bool IsImageId(std::string_view text);
+
+// JSON with the white space outside strings removed, as Go's json.Compact
+// (which the docker CLI applies to a seccomp profile before sending it)
+// writes it; nullopt when a string is left open. Nothing is validated.
+std::optional<std::string> CompactJson(std::string_view text);
 
 }  // namespace helix::authz

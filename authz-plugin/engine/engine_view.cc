@@ -81,6 +81,9 @@ Result<VolumeInfo> DockerEngineView::InspectVolume(const std::string& name) {
     const json& status = (*j)["Status"];
     info.snapshot = status.contains("snapshot") && status["snapshot"] == true;
     info.clone_source = Str(status, "clone_source");
+    for (const auto& [k, v] : status.items()) {
+      if (v.is_string()) info.status[k] = v.get<std::string>();
+    }
   }
   if (j->contains("Labels") && (*j)["Labels"].is_object()) {
     for (const auto& [k, v] : (*j)["Labels"].items()) {
@@ -121,6 +124,19 @@ Result<std::vector<std::string>> DockerEngineView::ContainersUsingVolume(const s
     }
   }
   return ids;
+}
+
+Result<EngineFacts> DockerEngineView::Facts() {
+  auto j = Get("/info", "engine");
+  if (!j.ok()) return j.error();
+  EngineFacts facts;
+  facts.userns = false;
+  if (j->contains("SecurityOptions") && (*j)["SecurityOptions"].is_array()) {
+    for (const auto& opt : (*j)["SecurityOptions"]) {
+      if (opt.is_string() && opt.get<std::string>() == "name=userns") facts.userns = true;
+    }
+  }
+  return facts;
 }
 
 }  // namespace helix::authz

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,12 +57,23 @@ struct VolumeInfo {
   std::string clone_source;
   // The labels the engine keeps for the volume (set at create), exact keys.
   std::map<std::string, std::string> labels;
+  // The driver's Status entries that are strings (helixvol reports the
+  // owner and idmap in effect there).
+  std::map<std::string, std::string> status;
 };
 
 struct NetworkInfo {
   std::string id;
   std::string name;
   std::string driver;  // "bridge", "host", "null", ...
+};
+
+// What the engine says of itself (GET /info) that decisions depend on.
+struct EngineFacts {
+  // Whether it runs with user namespaces (userns-remap: "name=userns" in
+  // SecurityOptions); nullopt when it could not be asked, `why` says why.
+  std::optional<bool> userns;
+  std::string why;
 };
 
 // Each lookup takes what a client may write: a name, an ID or an ID prefix
@@ -78,6 +90,8 @@ class EngineView {
   // The full IDs of every container, running or not, that mounts the named
   // volume.
   virtual Result<std::vector<std::string>> ContainersUsingVolume(const std::string& name) = 0;
+  // GET /info.
+  virtual Result<EngineFacts> Facts() = 0;
 };
 
 // Asks a dockerd listening on a Unix socket, with versioned paths (/v1.41/).
@@ -91,6 +105,7 @@ class DockerEngineView : public EngineView {
   Result<VolumeInfo> InspectVolume(const std::string& name) override;
   Result<NetworkInfo> InspectNetwork(const std::string& ref) override;
   Result<std::vector<std::string>> ContainersUsingVolume(const std::string& name) override;
+  Result<EngineFacts> Facts() override;
 
  private:
   // GETs `path` and decodes the JSON answer; 404 becomes kNotFound.

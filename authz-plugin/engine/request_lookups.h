@@ -32,6 +32,8 @@ class RequestLookups : public EngineView {
   Result<VolumeInfo> InspectVolume(const std::string& name) override;
   Result<NetworkInfo> InspectNetwork(const std::string& ref) override;
   Result<std::vector<std::string>> ContainersUsingVolume(const std::string& name) override;
+  // Not cached here: the Authorizer keeps the engine's facts across requests.
+  Result<EngineFacts> Facts() override { return engine_.Facts(); }
 
   int made() const { return made_; }  // lookups that reached the engine
 

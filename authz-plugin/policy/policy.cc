@@ -55,8 +55,7 @@ Status ReadClass(const PolicyReader& r, const json& v, const std::string& path, 
   return r.Object(v, path, fields);
 }
 
-Status ReadImages(const PolicyReader& r, const json& v, const std::string& path,
-                  PrivilegedRules* p) {
+Status ReadImages(const PolicyReader& r, const json& v, const std::string& path, DesktopRules* p) {
   std::vector<std::string> entries;
   HELIX_TRY(r.Strings(&entries)(v, path));
   p->image_ids.clear();
@@ -78,8 +77,7 @@ Status ReadImages(const PolicyReader& r, const json& v, const std::string& path,
   return Ok();
 }
 
-Status ReadLabels(const PolicyReader& r, const json& v, const std::string& path,
-                  PrivilegedRules* p) {
+Status ReadLabels(const PolicyReader& r, const json& v, const std::string& path, DesktopRules* p) {
   if (!v.is_object()) return r.Fail(path, "expected an object, got " + PolicyReader::Type(v));
   p->labels.clear();
   for (const auto& [key, value] : v.items()) {
@@ -96,8 +94,7 @@ Status ReadLabels(const PolicyReader& r, const json& v, const std::string& path,
   return Ok();
 }
 
-Status ReadLimits(const PolicyReader& r, const json& v, const std::string& path,
-                  PrivilegedRules* p) {
+Status ReadLimits(const PolicyReader& r, const json& v, const std::string& path, DesktopRules* p) {
   bool memory = false, cpus = false, pids = false;
   p->max_memory_swap = 0;
   HELIX_TRY(r.Object(
@@ -137,8 +134,15 @@ Status ReadLimits(const PolicyReader& r, const json& v, const std::string& path,
   return Ok();
 }
 
-Status ReadPrivileged(const PolicyReader& r, const json& v, const std::string& path,
-                      PrivilegedRules* p, bool* has_limits) {
+// What the walk saw beyond the values it stored.
+struct Seen {
+  bool privileged_limits = false;
+  bool userns_limits = false;
+  bool userns = false;  // a "userns" block (schema version 2)
+};
+
+Status ReadDesktop(const PolicyReader& r, const json& v, const std::string& path, DesktopRules* p,
+                   bool* has_limits) {
   PolicyReader::Fields extra = {
       {"images", [&](const json& x, const std::string& s) { return ReadImages(r, x, s, p); }},
       {"data_root",
@@ -157,6 +161,21 @@ Status ReadPrivileged(const PolicyReader& r, const json& v, const std::string& p
          return Ok();
        }},
       {"pin_command", r.Bool(&p->pin_command)},
+      {"data_root_options",
+       [&](const json& x, const std::string& s) -> Status {
+         if (!x.is_object()) return r.Fail(s, "expected an object of helixvol options");
+         p->data_root_options.clear();
+         for (const auto& [key, value] : x.items()) {
+           if (key != "owner" && key != "idmap") {
+             return r.Fail(MemberPath(s, key), "unknown helixvol option (valid: owner, idmap)");
+           }
+           if (!value.is_string() || value.get<std::string>().empty()) {
+             return r.Fail(MemberPath(s, key), "expected the option's value as a string");
+           }
+           p->data_root_options[key] = value.get<std::string>();
+         }
+         return Ok();
+       }},
       {"limits",
        [&](const json& x, const std::string& s) {
          *has_limits = true;
@@ -246,14 +265,19 @@ Status ReadPorts(const PolicyReader& r, const json& v, const std::string& path,
 }
 
 // The keys a rule set has, at the top level and in a user entry alike.
-PolicyReader::Fields RuleFields(const PolicyReader& r, Rules* rules, bool* has_limits) {
+PolicyReader::Fields RuleFields(const PolicyReader& r, Rules* rules, Seen* seen) {
   return {
       {"image_management", r.Bool(&rules->image_management)},
       {"host_paths", r.AbsolutePaths(&rules->host_paths)},
       {"volume_drivers", r.Strings(&rules->volume_drivers)},
       {"privileged",
-       [&r, rules, has_limits](const json& x, const std::string& s) {
-         return ReadPrivileged(r, x, s, &rules->privileged, has_limits);
+       [&r, rules, seen](const json& x, const std::string& s) {
+         return ReadDesktop(r, x, s, &rules->privileged, &seen->privileged_limits);
+       }},
+      {"userns",
+       [&r, rules, seen](const json& x, const std::string& s) {
+         seen->userns = true;
+         return ReadDesktop(r, x, s, &rules->userns, &seen->userns_limits);
        }},
       {"ordinary",
        [&r, rules](const json& x, const std::string& s) {
@@ -285,11 +309,13 @@ PolicyReader::Fields RuleFields(const PolicyReader& r, Rules* rules, bool* has_l
 }
 
 Status CheckRules(const PolicyReader& r, const Rules& rules, const std::string& path,
-                  bool has_limits) {
-  bool any_image = !rules.privileged.image_ids.empty() || !rules.privileged.image_digests.empty();
-  if (any_image && !has_limits) {
-    return r.Fail(MemberPath(path, "privileged"),
-                  "needs \"limits\" (memory, cpus, pids) when \"images\" is not empty");
+                  const Seen& seen) {
+  for (const auto& [shape, has_limits] : {std::pair{&rules.privileged, seen.privileged_limits},
+                                          {&rules.userns, seen.userns_limits}}) {
+    if (shape->enabled() && !has_limits) {
+      return r.Fail(MemberPath(path, shape->name),
+                    "needs \"limits\" (memory, cpus, pids) when \"images\" is not empty");
+    }
   }
   return Ok();
 }
@@ -308,13 +334,16 @@ Result<std::shared_ptr<const Policy>> ParsePolicy(std::string_view text, std::st
   auto policy = std::make_shared<Policy>();
   policy->source = std::string(source);
   policy->min_api_version = "1.40";
-  bool has_version = false, has_limits = false;
+  bool has_version = false;
+  Seen seen;
   const json* users = nullptr;
-  PolicyReader::Fields fields = RuleFields(r, &policy->rules, &has_limits);
+  PolicyReader::Fields fields = RuleFields(r, &policy->rules, &seen);
   fields.push_back({"version", [&](const json& v, const std::string& p) -> Status {
-                      if (!v.is_number_unsigned() || v.get<uint64_t>() != 1) {
-                        return r.Fail(p, "unsupported version " + v.dump() + " (supported: 1)");
+                      if (!v.is_number_unsigned() || v.get<uint64_t>() < 1 ||
+                          v.get<uint64_t>() > 2) {
+                        return r.Fail(p, "unsupported version " + v.dump() + " (supported: 1, 2)");
                       }
+                      policy->version = v.get<int>();
                       has_version = true;
                       return Ok();
                     }});
@@ -331,17 +360,21 @@ Result<std::shared_ptr<const Policy>> ParsePolicy(std::string_view text, std::st
                       return Ok();
                     }});
   HELIX_TRY(r.Object(doc->value, "", fields));
-  if (!has_version) return r.Fail("version", "required (1)");
-  HELIX_TRY(CheckRules(r, policy->rules, "", has_limits));
+  if (!has_version) return r.Fail("version", "required (1 or 2)");
+  HELIX_TRY(CheckRules(r, policy->rules, "", seen));
   if (users != nullptr) {
     for (const auto& [name, entry] : users->items()) {
       std::string path = MemberPath("users", name);
       Rules rules = policy->rules;  // a user entry changes only what it names
-      bool user_limits = has_limits;
-      HELIX_TRY(r.Object(entry, path, RuleFields(r, &rules, &user_limits)));
-      HELIX_TRY(CheckRules(r, rules, path, user_limits));
+      Seen user_seen = seen;
+      HELIX_TRY(r.Object(entry, path, RuleFields(r, &rules, &user_seen)));
+      HELIX_TRY(CheckRules(r, rules, path, user_seen));
+      seen.userns = seen.userns || user_seen.userns;
       policy->users[name] = std::move(rules);
     }
+  }
+  if (seen.userns && policy->version < 2) {
+    return r.Fail("version", "\"userns\" desktops need version 2");
   }
   return std::shared_ptr<const Policy>(std::move(policy));
 }

@@ -41,15 +41,25 @@ struct RequiredLabel {
   std::vector<std::string> values;
 };
 
-struct PrivilegedRules {
+// One desktop shape: what a container beyond the ordinary allowlists must
+// look like to run. Two shapes exist: "privileged" (root on the host by
+// construction) and "userns" (on an engine with userns-remap: root in its
+// own user namespace, an unprivileged uid on the host). A shape with no
+// images admits nothing.
+struct DesktopRules {
+  std::string name = "privileged";  // the shape, and the prefix of its rules
   // Image IDs ("sha256:<64 hex>") and repo digests ("repo@sha256:<64 hex>").
   // Only the digest of a repo digest counts: it names content, the repo
   // part does not.
   std::vector<std::string> image_ids;
   std::vector<std::string> image_digests;  // "sha256:<64 hex>" of repo digests
   std::string data_root = "/var/lib/docker";
-  // Label keys as the request reader folds them: lower case.
+  // Exact label keys.
   std::map<std::string, RequiredLabel> labels;
+  // helixvol options the data root must have in effect ("idmap",
+  // "owner"): a user-namespaced desktop needs its files owned by its
+  // remapped root.
+  std::map<std::string, std::string> data_root_options;
   // Label keys that tie a desktop to its data root: each must be on the
   // container and, with the same value, on the data root volume (labels the
   // engine keeps for it, set when it was created through the engine). A
@@ -75,8 +85,10 @@ struct PrivilegedRules {
   // must be read-only. Host paths are governed by Rules::host_paths.
   std::vector<std::string> extra_volume_drivers;
   bool extra_volumes_read_only = true;
-  bool exec = false;  // exec create on a privileged container
+  bool exec = false;  // exec create on a desktop of this shape
   bool logs = true;   // GET logs, and attach without stdin
+
+  bool enabled() const { return !image_ids.empty() || !image_digests.empty(); }
 };
 
 struct HelixvolRules {
@@ -118,7 +130,12 @@ struct Rules {
   std::vector<std::string> host_paths;      // allowed bind sources, by path prefix
   std::vector<std::string> volume_drivers;  // besides helixvol.drivers
   std::vector<PortRule> published_ports;    // PortBindings, PublishAllPorts
-  PrivilegedRules privileged;
+  DesktopRules privileged;
+  DesktopRules userns = [] {
+    DesktopRules d;
+    d.name = "userns";
+    return d;
+  }();
   ClassRules ordinary;
   HelixvolRules helixvol;
   NetworkRules networks;
@@ -129,7 +146,7 @@ struct Rules {
 bool ParsePortRange(const std::string& text, PortRule* rule);
 
 struct Policy {
-  int version = 1;
+  int version = 2;                     // 1: privileged desktops only; 2 adds the "userns" shape
   std::string source;                  // file name, for messages
   std::string min_api_version;         // "1.40"
   Rules rules;                         // for every user without an entry below

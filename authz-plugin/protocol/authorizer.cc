@@ -65,7 +65,7 @@ Decision Authorizer::DecideParsed(const std::function<Result<AuthzRequest>()>& p
       if (!normalized.ok()) {
         decision = Deny("request", normalized.error().message());
       } else {
-        decision = Decide(*policies_.Current(), *normalized, engine_);
+        decision = Decide(*policies_.Current(), *normalized, engine_, Facts());
       }
     }
   } catch (const std::exception& e) {
@@ -85,6 +85,22 @@ Decision Authorizer::DecideResponse(const json& document) {
   } catch (const std::exception& e) {
     return Deny("internal", std::string("internal error, refusing: ") + e.what());
   }
+}
+
+Result<EngineFacts> Authorizer::RefreshFacts() {
+  auto facts = engine_.Facts();
+  std::lock_guard lock(facts_mu_);
+  if (facts.ok()) {
+    facts_ = *facts;
+  } else if (!facts_.userns) {
+    facts_.why = facts.error().message();
+  }
+  return facts;
+}
+
+EngineFacts Authorizer::Facts() const {
+  std::lock_guard lock(facts_mu_);
+  return facts_;
 }
 
 json Authorizer::Answer(const Decision& decision) {

@@ -50,6 +50,13 @@ class Authorizer {
   // {"Allow": ..., "Msg": ...} for a decision.
   static nlohmann::json Answer(const Decision& decision);
 
+  // Asks the engine what decisions depend on (GET /info: user namespaces)
+  // and keeps the answer for the decisions that follow; on failure the last
+  // answer is kept, and one never had stays unknown. Returns what it got,
+  // for the log. Call it at start, after a policy reload, and now and then.
+  Result<EngineFacts> RefreshFacts();
+  EngineFacts Facts() const;
+
  private:
   // Decides on what `parse` reads; every failure on the way is a deny.
   Decision DecideParsed(const std::function<Result<AuthzRequest>()>& parse);
@@ -57,6 +64,8 @@ class Authorizer {
   PolicyStore& policies_;
   EngineView& engine_;
   AuditLog& audit_;
+  mutable std::mutex facts_mu_;
+  EngineFacts facts_;  // guarded by facts_mu_
 };
 
 // Routes /AuthZPlugin.AuthZReq and /AuthZPlugin.AuthZRes to `authorizer`.

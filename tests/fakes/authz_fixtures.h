@@ -139,10 +139,10 @@ inline FakeEngineView TestEngine() {
       {{"privileged", false}, {"capadd", {"ALL"}}, {"securityopt", {"seccomp=unconfined"}}});
   desktop.mounts.push_back({"volume", "s1", "", "/var/lib/docker", "helixvol", true});
   engine.AddContainer(kOrdinaryId, "web", {{"privileged", false}});
-  engine.volumes["golden"] = {"golden", "helixvol", {}, true, "helixvol-preload-1", {}};
-  engine.volumes["s1"] = {"s1", "helixvol", {}, false, "golden", {{"helix.session", "s1"}}};
-  engine.volumes["helixvol-preload-1"] = {"helixvol-preload-1", "helixvol", {}, false, "", {}};
-  engine.volumes["cache"] = {"cache", "local", {}, false, "", {}};
+  engine.volumes["golden"] = Volume("golden", "helixvol", true, "helixvol-preload-1");
+  engine.volumes["s1"] = Volume("s1", "helixvol", false, "golden", {{"helix.session", "s1"}});
+  engine.volumes["helixvol-preload-1"] = Volume("helixvol-preload-1", "helixvol");
+  engine.volumes["cache"] = Volume("cache", "local");
   return engine;
 }
 

@@ -13,6 +13,19 @@
 
 namespace helix::authz::testing {
 
+// A volume as the engine would report it.
+inline VolumeInfo Volume(const std::string& name, const std::string& driver, bool snapshot = false,
+                         const std::string& clone_source = "",
+                         std::map<std::string, std::string> labels = {}) {
+  VolumeInfo v;
+  v.name = name;
+  v.driver = driver;
+  v.snapshot = snapshot;
+  v.clone_source = clone_source;
+  v.labels = std::move(labels);
+  return v;
+}
+
 class FakeEngineView : public EngineView {
  public:
   std::map<std::string, ContainerInfo> containers;  // by ID
@@ -21,6 +34,7 @@ class FakeEngineView : public EngineView {
   std::map<std::string, NetworkInfo> networks;      // by name or ID
   std::vector<std::string> lookups;                 // "container x", "image y", ...
   bool unreachable = false;
+  EngineFacts facts{false, ""};  // what GET /info says
 
   ContainerInfo& AddContainer(const std::string& id, const std::string& name,
                               nlohmann::json host_config = nlohmann::json::object()) {
@@ -77,6 +91,12 @@ class FakeEngineView : public EngineView {
       if (!ref.empty() && n.id.rfind(ref, 0) == 0) return n;
     }
     return NotFound("network " + ref + " not found");
+  }
+
+  Result<EngineFacts> Facts() override {
+    lookups.push_back("info");
+    if (unreachable) return Unreachable();
+    return facts;
   }
 
   // Every container whose mounts name the volume.

@@ -144,6 +144,16 @@ void CheckNormalized(const NormalizedRequest& request) {
 
 // A small, fixed engine: one desktop (privileged, helixvol data root), one
 // ordinary container, the desktop image, a snapshot and a data root volume.
+VolumeInfo Volume(const std::string& name, const std::string& driver, bool snapshot,
+                  std::map<std::string, std::string> labels) {
+  VolumeInfo v;
+  v.name = name;
+  v.driver = driver;
+  v.snapshot = snapshot;
+  v.labels = std::move(labels);
+  return v;
+}
+
 class FixedEngine : public EngineView {
  public:
   Result<ContainerInfo> InspectContainer(const std::string& ref) override {
@@ -163,9 +173,9 @@ class FixedEngine : public EngineView {
     return NotFound("no such image: " + ref);
   }
   Result<VolumeInfo> InspectVolume(const std::string& name) override {
-    if (name == "golden") return VolumeInfo{name, "helixvol", {}, true, "", {}};
+    if (name == "golden") return Volume(name, "helixvol", true, {});
     if (name == "s1") {
-      return VolumeInfo{name, "helixvol", {}, false, "golden", {{"helix.session", "s1"}}};
+      return Volume(name, "helixvol", false, {{"helix.session", "s1"}});
     }
     return NotFound("no such volume: " + name);
   }
@@ -177,6 +187,7 @@ class FixedEngine : public EngineView {
     if (name == "s1") return std::vector<std::string>{std::string(64, 'd')};
     return std::vector<std::string>{};
   }
+  Result<EngineFacts> Facts() override { return EngineFacts{false, ""}; }
   static inline const std::string kImage = "sha256:" + std::string(64, 'a');
 };
 

@@ -39,9 +39,9 @@ TEST_CASE("the shipped policy loads and refuses privileged containers until imag
 }
 
 TEST_CASE("a policy without a version is refused", "[authz]") {
-  CHECK(PolicyError("{}") == R"(policy.json:1: "version": required (1))");
-  CHECK(PolicyError("{\n  \"version\": 2\n}") ==
-        R"(policy.json:2: "version": unsupported version 2 (supported: 1))");
+  CHECK(PolicyError("{}") == R"(policy.json:1: "version": required (1 or 2))");
+  CHECK(PolicyError("{\n  \"version\": 3\n}") ==
+        R"(policy.json:2: "version": unsupported version 3 (supported: 1, 2))");
 }
 
 TEST_CASE("an unknown key is an error naming its line and the valid keys", "[authz]") {
@@ -50,7 +50,7 @@ TEST_CASE("an unknown key is an error naming its line and the valid keys", "[aut
         R"(policy.json:4: "privileged.imagse": unknown key (valid: capabilities, )"
         R"(security_options, device_cgroup_rules, devices, device_requests, sysctls, runtimes, )"
         R"(log_drivers, images, data_root, labels, data_root_labels, data_root_name, )"
-        R"(pin_command, limits, extra_volumes, exec, logs))");
+        R"(pin_command, data_root_options, limits, extra_volumes, exec, logs))");
 }
 
 TEST_CASE("a malformed image ID names the entry and its line", "[authz]") {

@@ -22,8 +22,8 @@ FakeEngineView EngineWithDesktopVolumes() {
   ContainerInfo& desktop = engine.containers[kDesktopId];
   desktop.mounts.push_back({"volume", std::string(64, '9'), "", "/home", "local", true});
   desktop.mounts.push_back({"volume", "assets", "", "/assets", "local", false});
-  engine.volumes[std::string(64, '9')] = {std::string(64, '9'), "local", {}, false, "", {}};
-  engine.volumes["assets"] = {"assets", "local", {}, false, "", {}};
+  engine.volumes[std::string(64, '9')] = Volume(std::string(64, '9'), "local");
+  engine.volumes["assets"] = Volume("assets", "local");
   return engine;
 }
 
