@@ -22,6 +22,7 @@
 #include "volume-plugin/mounter.h"
 #include "volume-plugin/pool.h"
 #include "volume-plugin/preload.h"
+#include "volume-plugin/state_lock.h"
 #include "volume-plugin/volume_manager.h"
 
 namespace {
@@ -126,6 +127,10 @@ int Serve(const std::map<std::string, std::string>& flags) {
   config.max_size = *max_size;
   config.pool_reserve = *reserve;
   config.mount_timeout = std::chrono::seconds(*mount_timeout);
+
+  // Before anything touches the state directory, and held until exit.
+  auto lock = helix::vol::StateLock::Acquire(config.state_dir);
+  if (!lock.ok()) return Fail(lock.error().message());
 
   // Signals are taken by one thread with sigwait; block them everywhere else
   // before any thread starts.
