@@ -16,6 +16,7 @@
 #include "volume-plugin/cloner.h"
 #include "volume-plugin/create_options.h"
 #include "volume-plugin/driver_api.h"
+#include "volume-plugin/fault_point.h"
 #include "volume-plugin/formatter.h"
 #include "volume-plugin/freezer.h"
 #include "volume-plugin/loop_devices.h"
@@ -105,6 +106,9 @@ int Serve(const std::map<std::string, std::string>& flags) {
   auto pool_mode = env.Choice("POOL", {"auto", "reflink", "copy"}, "auto");
   auto pool_size = env.Size("POOL_SIZE", "100G");
   auto default_from = env.String("DEFAULT_FROM", "");
+  auto fault_point = env.String("HELIXVOL_FAULT_POINT", "");
+  if (!fault_point.ok()) return Fail(fault_point.error().message());
+  if (auto s = helix::vol::ArmFaultPoint(*fault_point); !s.ok()) return Fail(s.error().message());
   if (!freeze_timeout.ok()) return Fail(freeze_timeout.error().message());
   if (!pool_mode.ok()) return Fail(pool_mode.error().message());
   if (!pool_size.ok()) return Fail(pool_size.error().message());

@@ -12,6 +12,7 @@
 #include "common/quote.h"
 #include "common/size.h"
 #include "common/unique_fd.h"
+#include "volume-plugin/fault_point.h"
 
 namespace helix::vol {
 namespace {
@@ -83,7 +84,7 @@ std::string VolumeManager::MountTarget(const std::string& name) const {
 
 VolumeManager::VolumeState VolumeManager::StateOf(const Volume& v) {
   std::lock_guard state(v.state_mu);
-  return {v.meta, v.mounted, v.loop_device, v.removed};
+  return static_cast<const VolumeState&>(v);
 }
 
 Result<VolumeManager::VolumePtr> VolumeManager::Find(const std::string& name) {
@@ -99,7 +100,19 @@ Status VolumeManager::SaveMeta(Volume& v, const VolumeMeta& meta) {
   HELIX_TRY(AtomicWriteFile(JoinPath(VolumeDir(meta.name), "meta.json"), MetaToJson(meta)));
   std::lock_guard lock(v.state_mu);
   v.meta = meta;
+  v.unsaved.clear();
   return Ok();
+}
+
+Status VolumeManager::SaveOrKeepMeta(Volume& v, const VolumeMeta& meta) {
+  Status s = SaveMeta(v, meta);
+  if (!s.ok()) {
+    std::lock_guard lock(v.state_mu);
+    v.meta = meta;
+    v.unsaved = "meta.json could not be updated (" + s.error().message() +
+                "); what Status shows is in memory only until a later write succeeds";
+  }
+  return s;
 }
 
 Status VolumeManager::Create(const std::string& name,
@@ -156,6 +169,7 @@ Status VolumeManager::CreateLocked(const std::string& name, const CreateOptions&
     return SysError("create " + tmp);
   }
   DirGuard guard(tmp);
+  FaultPoint("create.dir-made");
   std::string image = JoinPath(tmp, "disk.img");
   auto v = std::make_shared<Volume>();
   v->meta.name = name;
@@ -171,13 +185,17 @@ Status VolumeManager::CreateLocked(const std::string& name, const CreateOptions&
     }
   } else {
     HELIX_TRY(MakeSparseFile(image, options.size));
+    FaultPoint("create.image-made");
     HELIX_TRY(ops_.formatter.MakeExt4(image));
+    FaultPoint("create.formatted");
   }
   HELIX_TRY(AtomicWriteFile(JoinPath(tmp, "meta.json"), MetaToJson(v->meta)));
+  FaultPoint("create.meta-written");
   if (::rename(tmp.c_str(), VolumeDir(name).c_str()) != 0) {
     return SysError("rename " + tmp + " to " + VolumeDir(name));
   }
   guard.Release();
+  FaultPoint("create.renamed");
   HELIX_TRY(FsyncDir(PoolDir()));
   spdlog::info("created volume {} ({}{})", name, FormatSize(v->meta.size_bytes),
                v->meta.clone_source.empty()
@@ -201,9 +219,14 @@ Status VolumeManager::Remove(const std::string& name) {
       return NotFound("remove volume " + Quote(name) + ": volume " + Quote(name) + " not found");
     }
     int refs = v.meta.References();
-    if (refs > 0 || v.mounted) {
+    if (refs > 0) {
       return Busy("remove volume " + Quote(name) + ": volume is in use by " + std::to_string(refs) +
                   " container mount(s); stop the containers that use it first");
+    }
+    if (v.mounted) {
+      return Busy("remove volume " + Quote(name) +
+                  ": volume is mounted with no container reference; `helixvol release " + name +
+                  "` unmounts it");
     }
   }
   // Rename first: from here on a crash leaves a .tmp- directory, which the
@@ -213,6 +236,7 @@ Status VolumeManager::Remove(const std::string& name) {
     return SysError("rename " + VolumeDir(name) + " to " + doomed)
         .Wrap("remove volume " + Quote(name));
   }
+  FaultPoint("remove.renamed");
   {
     std::lock_guard state(v.state_mu);
     v.removed = true;
@@ -227,6 +251,7 @@ Status VolumeManager::Remove(const std::string& name) {
   if (auto s = RemoveTree(doomed); !s.ok()) {
     spdlog::warn("remove volume {}: {} (deleted at next start)", name, s.error().message());
   }
+  FaultPoint("remove.deleted");
   ::rmdir(MountTarget(name).c_str());
   spdlog::info("removed volume {}", name);
   return Ok();
@@ -246,14 +271,19 @@ Result<VolumeView> VolumeManager::Get(const std::string& name) {
   if (!found.ok()) {
     return found.error();
   }
-  auto [meta, mounted, loop, removed] = StateOf(**found);
+  VolumeState v = StateOf(**found);
+  const VolumeMeta& meta = v.meta;
+  const bool mounted = v.mounted;
   VolumeView view{name, mounted ? JoinPath(MountTarget(name), "data") : "", meta.created_at, {}};
   nlohmann::json& s = view.status;
   s["size"] = FormatSize(meta.size_bytes);
   s["size_bytes"] = meta.size_bytes;
+  std::string error = !v.broken.empty() ? v.broken : v.unsaved;
   struct stat st {};
   if (::stat(ImagePath(name).c_str(), &st) == 0) {
     s["allocated_bytes"] = static_cast<uint64_t>(st.st_blocks) * 512;
+  } else if (int err = errno; error.empty()) {
+    error = SysError("image " + ImagePath(name), err).message();
   }
   s["mounted"] = mounted;
   s["mount_references"] = meta.References();
@@ -269,11 +299,24 @@ Result<VolumeView> VolumeManager::Get(const std::string& name) {
   }
   s["pool_clone_method"] = std::string(CloneMethodName(config_.clone_method));
   if (mounted) {
-    s["loop_device"] = loop;
+    s["loop_device"] = v.loop_device;
     struct statvfs vfs {};
     if (::statvfs(MountTarget(name).c_str(), &vfs) == 0) {
       s["used_bytes"] = static_cast<uint64_t>(vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize;
     }
+    if (auto kernel = KernelView::ReadMounts(mounter_); kernel.ok()) {
+      KernelView::Target on = kernel->MountsOn(MountTarget(name), v.loop_rdev);
+      s["read_only"] = on.ours != nullptr && IsReadOnly(*on.ours) && !meta.snapshot;
+      if (s["read_only"] == true && error.empty()) {
+        error =
+            "the filesystem stopped taking writes after a write error (ext4 remounted it "
+            "read-only; a full pool does this): stop its containers, free space in the pool, "
+            "then mount it again";
+      }
+    }
+  }
+  if (!error.empty()) {
+    s["error"] = error;
   }
   if (auto free = FreeBytes(PoolDir()); free.ok()) {
     s["pool_free_bytes"] = *free;

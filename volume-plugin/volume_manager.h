@@ -30,6 +30,7 @@
 
 #include "common/result.h"
 #include "volume-plugin/create_options.h"
+#include "volume-plugin/kernel_view.h"
 #include "volume-plugin/pool.h"
 #include "volume-plugin/system.h"
 #include "volume-plugin/volume_meta.h"
@@ -106,23 +107,27 @@ class VolumeManager {
   std::string PoolDir() const;
 
  private:
-  struct Volume {
-    std::mutex op_mu;
-    mutable std::mutex state_mu;
-    VolumeMeta meta;          // guarded by state_mu
-    bool mounted = false;     // guarded by state_mu
-    std::string loop_device;  // guarded by state_mu
-    bool removed = false;     // guarded by state_mu
-  };
-  using VolumePtr = std::shared_ptr<Volume>;
   // A consistent copy of a volume's state, taken under its state_mu, so
   // slow work can go on without holding it.
   struct VolumeState {
     VolumeMeta meta;
-    bool mounted;
+    bool mounted = false;
     std::string loop_device;
-    bool removed;
+    dev_t loop_rdev = 0;  // tells helixvol's mount at the mount point from anyone else's
+    bool removed = false;
+    // Why the volume cannot be mounted as it is (its meta.json is unreadable,
+    // its image is gone); it is still listed, with this in Status, and Remove
+    // and Release clean it up. Empty for a whole volume.
+    std::string broken;
+    // Why meta.json on disk is behind `meta` (a write failed, as on a full
+    // pool); cleared by the next write that succeeds.
+    std::string unsaved;
   };
+  struct Volume : VolumeState {
+    std::mutex op_mu;  // VolumeState's members are guarded by state_mu
+    mutable std::mutex state_mu;
+  };
+  using VolumePtr = std::shared_ptr<Volume>;
   static VolumeState StateOf(const Volume& v);
 
   Result<VolumePtr> Find(const std::string& name);
@@ -131,6 +136,10 @@ class VolumeManager {
   std::string MountTarget(const std::string& name) const;
   // Writes `meta` to disk, then into `v`. Requires v->op_mu.
   Status SaveMeta(Volume& v, const VolumeMeta& meta);
+  // SaveMeta, but when the write fails `meta` still goes into `v`, marked
+  // unsaved (Status says so): for a change that has happened whatever the
+  // file says, such as a reference Unmount dropped. Requires v->op_mu.
+  Status SaveOrKeepMeta(Volume& v, const VolumeMeta& meta);
   Status CreateLocked(const std::string& name, const CreateOptions& options);
   // Fills `image` with a clone of `source` and returns the method used.
   // Freezes the source while it is copied if it is mounted.
@@ -138,11 +147,14 @@ class VolumeManager {
                                  const CreateOptions& options, VolumeMeta& meta);
   // Enlarges a cloned image to `size` and grows its filesystem to fill it.
   Status GrowImage(const std::string& image, uint64_t size);
-  // Attach (or reuse) a loop device and mount the image. Requires v->op_mu.
+  // Attach (or reuse) a loop device and mount the image, refusing a mount
+  // point that holds someone else's mount. Requires v->op_mu.
   Status MountFilesystem(Volume& v, const std::string& name);
-  // Unmount and let autoclear detach. Requires v->op_mu.
+  // Unmount helixvol's own mount (never one someone else put on top) and
+  // let autoclear detach. Requires v->op_mu.
   Status UnmountFilesystem(Volume& v, const std::string& name);
-  Status RecoverVolume(const std::string& name, const std::vector<MountEntry>& mounts);
+  // Records `v` in the registry, as recovery found it (whole or broken).
+  void RecoverVolume(const std::string& name, const KernelView& kernel, dev_t pool_dev);
 
   ManagerConfig config_;  // pool_dir and clone_method set by UsePool before serving
   SystemOps ops_;

@@ -147,10 +147,11 @@ class KernelScratch {
         if (!found.ok() || !found->has_value()) {
           break;
         }
-        if (std::find(leaked.begin(), leaked.end(), **found) == leaked.end()) {
-          leaked.push_back(**found);
+        const std::string& device = (*found)->device;
+        if (std::find(leaked.begin(), leaked.end(), device) == leaked.end()) {
+          leaked.push_back(device);
         }
-        (void)loops.Detach(**found);
+        (void)loops.Detach(device);
       }
     }
     return leaked;

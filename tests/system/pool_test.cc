@@ -258,7 +258,7 @@ TEST_CASE("PreparePool after a kill -9 reuses the pool's loop device that a volu
     auto held = KernelLoopDevices().FindByBacking(*IdOf(image));
     REQUIRE(held.ok());
     REQUIRE(held->has_value());
-    CHECK(**held == info->device);
+    CHECK((*held)->device == info->device);
 
     auto again = Prepare(s, Config(state, "auto"));
     INFO(ErrorText(again));

@@ -1,6 +1,7 @@
 #include "volume-plugin/volume_manager.h"
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <catch2/catch.hpp>
 #include <future>
@@ -321,13 +322,59 @@ TEST_CASE("recovery cleans leftovers: temp dirs, orphan mounts, orphan loops",
   REQUIRE(f.manager->Create("v1", {}).ok());
   REQUIRE(f.manager->Create("v2", {}).ok());
   REQUIRE(MakeDirs(f.config.state_dir + "/volumes/.tmp-0123456789abcdef/x").ok());
-  f.mounter.Add({"/dev/loop7", f.config.mount_root + "/v1", "ext4", "rw"});
+  REQUIRE(AtomicWriteFile(f.config.state_dir + "/volumes/v1/.meta.json.tmp-0a1b2c", "{").ok());
+  // v1 mounted by a Mount that never saved its reference; v2 attached only.
+  f.loops.Bind("/dev/loop7", *IdOf(f.config.state_dir + "/volumes/v1/disk.img"));
+  REQUIRE(f.mounter.Mount("/dev/loop7", f.config.mount_root + "/v1", "ext4", "rw").ok());
   f.loops.Bind("/dev/loop8", *IdOf(f.config.state_dir + "/volumes/v2/disk.img"));
   f.Restart();
   CHECK(f.PoolEntries().size() == 2);
+  CHECK(*ListDir(f.config.state_dir + "/volumes/v1") ==
+        std::vector<std::string>{"disk.img", "meta.json"});
   CHECK(f.mounter.MountCount() == 0);
   CHECK(f.log.Count("detach /dev/loop8") == 1);
   CHECK(f.Status("v1")["mounted"] == false);
+}
+
+TEST_CASE("recovery and mount leave alone what someone else mounted at a mount point",
+          "[manager][recovery]") {
+  Fixture f;
+  REQUIRE(f.manager->Create("v1", {}).ok());
+  const std::string target = f.config.mount_root + "/v1";
+  // A tmpfs, and a mount of a loop device bound to another file.
+  f.mounter.Add({"tmpfs", target, "tmpfs", "rw", makedev(0, 99), "rw"});
+  f.loops.Bind("/dev/loop9", FileId{makedev(8, 1), 12345});
+  REQUIRE(f.mounter.Mount("/dev/loop9", target, "ext4", "rw").ok());
+  f.Restart();
+  CHECK(f.log.Count("unmount ") == 0);
+  CHECK(f.mounter.MountCount() == 2);
+  CHECK(f.Status("v1")["mounted"] == false);
+  auto r = f.manager->Mount("v1", kId1);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().kind() == ErrorKind::kBusy);
+  CHECK(r.error().message() ==
+        "mount volume \"v1\": " + target +
+            " already has ext4 from /dev/loop9 mounted on it, which helixvol "
+            "did not mount; unmount it first");
+  CHECK(f.log.Count("attach ") == 0);
+  CHECK(f.Status("v1")["mount_references"] == 0);
+}
+
+TEST_CASE("unmount never takes off a mount someone put on top of the volume",
+          "[manager][recovery]") {
+  Fixture f;
+  REQUIRE(f.manager->Create("v1", {}).ok());
+  REQUIRE(f.manager->Mount("v1", kId1).ok());
+  const std::string target = f.config.mount_root + "/v1";
+  f.mounter.Add({"tmpfs", target, "tmpfs", "rw", makedev(0, 99), "rw"});
+  auto s = f.manager->Unmount("v1", kId1);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().message() == "unmount volume \"v1\": " + target +
+                                   " has tmpfs from tmpfs mounted on top of the volume, which "
+                                   "helixvol did not mount; unmount it first");
+  CHECK(f.log.Count("unmount ") == 0);
+  CHECK(f.mounter.MountCount() == 2);
+  CHECK(f.Status("v1")["mount_references"] == 0);  // dropped all the same
 }
 
 TEST_CASE("get and list do not wait behind a slow create", "[manager][concurrency]") {
