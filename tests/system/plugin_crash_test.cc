@@ -28,6 +28,7 @@
 using helix::testing::PluginProcess;
 using nlohmann::json;
 namespace vt = helix::vol::testing;
+using vt::MountsOn;
 
 namespace {
 
@@ -45,16 +46,6 @@ struct Scenario {
 
 bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
-}
-
-std::vector<helix::vol::MountEntry> MountsOn(const std::string& target) {
-  auto all = helix::vol::KernelMounter().List();
-  REQUIRE(all.ok());
-  std::vector<helix::vol::MountEntry> on;
-  for (const auto& m : *all) {
-    if (m.target == target) on.push_back(m);
-  }
-  return on;
 }
 
 // Autoclear detaches at the last close, which may be a moment after an unmount.
