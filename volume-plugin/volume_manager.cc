@@ -67,6 +67,7 @@ VolumeManager::VolumeManager(ManagerConfig config, SystemOps ops)
 void VolumeManager::UsePool(const PoolInfo& pool) {
   config_.pool_dir = pool.volumes_dir;
   config_.clone_method = pool.method;
+  config_.trim_after_remove = pool.self_managed;
 }
 
 std::string VolumeManager::PoolDir() const {
@@ -152,15 +153,7 @@ Status VolumeManager::Create(const std::string& name,
 }
 
 Status VolumeManager::CreateLocked(const std::string& name, const CreateOptions& options) {
-  auto free = FreeBytes(PoolDir());
-  if (!free.ok()) {
-    return free.error();
-  }
-  if (*free < config_.pool_reserve) {
-    return NoSpace("pool " + PoolDir() + " has " + FormatSize(*free) +
-                   " free, under the reserve of " + FormatSize(config_.pool_reserve) +
-                   " (POOL_RESERVE)");
-  }
+  HELIX_TRY(RefuseIfCritical());
   // Build the volume under a temporary name, then rename it into place: a
   // crash leaves either a .tmp- directory (removed at the next start) or a
   // whole volume, never a half-made one under its name.
@@ -252,6 +245,12 @@ Status VolumeManager::Remove(const std::string& name) {
     spdlog::warn("remove volume {}: {} (deleted at next start)", name, s.error().message());
   }
   FaultPoint("remove.deleted");
+  if (config_.trim_after_remove) {
+    if (auto s = TrimFreeSpace(PoolDir()); !s.ok()) {
+      spdlog::warn("remove volume {}: {} (the space stays in the pool image until fstrim)", name,
+                   s.error().message());
+    }
+  }
   ::rmdir(MountTarget(name).c_str());
   spdlog::info("removed volume {}", name);
   return Ok();
@@ -318,9 +317,7 @@ Result<VolumeView> VolumeManager::Get(const std::string& name) {
   if (!error.empty()) {
     s["error"] = error;
   }
-  if (auto free = FreeBytes(PoolDir()); free.ok()) {
-    s["pool_free_bytes"] = *free;
-  }
+  AddPoolStatus(s);
   return view;
 }
 

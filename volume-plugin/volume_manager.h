@@ -32,6 +32,7 @@
 #include "volume-plugin/create_options.h"
 #include "volume-plugin/kernel_view.h"
 #include "volume-plugin/pool.h"
+#include "volume-plugin/pool_space.h"
 #include "volume-plugin/system.h"
 #include "volume-plugin/volume_meta.h"
 
@@ -43,6 +44,9 @@ struct ManagerConfig {
   // <state_dir>/volumes.
   std::string pool_dir;
   CloneMethod clone_method = CloneMethod::kCopy;
+  // A self-managed pool is mounted without online discard: Remove trims it
+  // so that the space freed goes back to the disk under pool.img.
+  bool trim_after_remove = false;
   // DEFAULT_FROM: volumes created without `from` (but not anonymous ones)
   // are cloned from this volume. Empty: none.
   std::string default_from;
@@ -53,7 +57,11 @@ struct ManagerConfig {
   std::string mount_root = "/var/lib/helixvol/mounts";
   uint64_t default_size = 20ull << 30;  // DEFAULT_SIZE
   uint64_t max_size = 1ull << 40;       // MAX_SIZE
-  uint64_t pool_reserve = 1ull << 30;   // POOL_RESERVE
+  // Watermarks on the pool's free space (the least of every layer under it,
+  // pool_space.h): under POOL_WARNING helixvol logs a warning and Status
+  // says "warning"; under POOL_CRITICAL creates and clones are refused.
+  uint64_t pool_warning = 10ull << 30;
+  uint64_t pool_critical = 1ull << 30;
   // A Mount that takes longer than this is rolled back and reported failed:
   // dockerd has stopped waiting (30 s for a managed plugin) and would retry
   // with a new mount ID, leaving the first reference to lock the volume.
@@ -155,11 +163,23 @@ class VolumeManager {
   Status UnmountFilesystem(Volume& v, const std::string& name);
   // Records `v` in the registry, as recovery found it (whole or broken).
   void RecoverVolume(const std::string& name, const KernelView& kernel, dev_t pool_dev);
+  // Pool space (volume_space.cc). The least free space of every layer
+  // under the pool; a change of level (ok, warning, critical) is logged.
+  Result<std::vector<LayerSpace>> MeasurePool();
+  // NoSpace naming the layer when the pool is under POOL_CRITICAL.
+  Status RefuseIfCritical();
+  // pool_free_bytes, pool_space and pool_layers, for Get.
+  void AddPoolStatus(nlohmann::json& status);
+  std::string_view SpaceLevel(uint64_t free_bytes) const;
 
   ManagerConfig config_;  // pool_dir and clone_method set by UsePool before serving
   SystemOps ops_;
   LoopDevices& loops_;
   Mounter& mounter_;
+
+  std::vector<SpaceLayer> space_layers_;  // found by Recover, read-only after
+  std::mutex space_mu_;
+  std::string space_level_;  // guarded by space_mu_; the last level logged
 
   std::mutex mu_;
   std::condition_variable creating_cv_;
@@ -169,8 +189,13 @@ class VolumeManager {
 
 // Mount options for every volume: noatime (a data root writes enough),
 // errors=remount-ro (stop a damaged filesystem before it spreads), discard
-// (freed blocks are punched out of the sparse image and go back to the pool).
-inline constexpr const char* kMountOptions = "noatime,errors=remount-ro,discard";
+// (freed blocks are punched out of the sparse image and go back to the pool),
+// data_err=abort: a failed write of file data (ENOSPC from a full pool under
+// the loop device) aborts the journal, and errors=remount-ro then stops the
+// volume taking writes. Without it ext4 reports such a failure only to an
+// fsync that asks, stays read-write, and a program that does not fsync loses
+// its data without an error.
+inline constexpr const char* kMountOptions = "noatime,errors=remount-ro,discard,data_err=abort";
 // Snapshots are immutable: a read-only mount of a read-only loop device.
 inline constexpr const char* kSnapshotMountOptions = "ro,noatime";
 

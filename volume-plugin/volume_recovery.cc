@@ -46,6 +46,11 @@ Status VolumeManager::Recover() {
   if (!pool.ok()) {
     return pool.error();
   }
+  space_layers_ = FindSpaceLayers(PoolDir(), loops_);
+  for (const SpaceLayer& l : space_layers_) {
+    spdlog::info("pool space: measured on {}", l.what);
+  }
+  (void)MeasurePool();  // logs the level the pool starts at
   // One reading of the kernel for every volume.
   auto kernel = KernelView::Read(mounter_, loops_);
   if (!kernel.ok()) {

@@ -29,7 +29,8 @@ std::string ReadAll(const std::string& path) {
 TEST_CASE("on ext4 POOL=auto keeps a self-managed XFS pool and clones by reflink",
           "[plugin][clone]") {
   REQUIRE_ROOT_OR_SKIP();
-  PluginProcess p(std::map<std::string, std::string>{{"POOL_SIZE", "1G"}, {"POOL_RESERVE", "64M"}});
+  PluginProcess p(std::map<std::string, std::string>{
+      {"POOL_SIZE", "1G"}, {"POOL_CRITICAL", "64M"}, {"POOL_WARNING", "64M"}});
   REQUIRE(p.Call("List", json(nullptr)).ok());  // answered once the pool is ready
   struct statfs fs {};
   REQUIRE(::statfs((p.state_dir() + "/pool").c_str(), &fs) == 0);

@@ -136,7 +136,9 @@ void CrashAtEveryPoint(const std::string& prefix, const Scenario& sc) {
       ++visited;
       std::string name(point);
       INFO("fault point " << name);
-      PluginProcess p({{"HELIXVOL_FAULT_POINT", name}, {"POOL_RESERVE", "16M"}}, xfs + "/" + name);
+      PluginProcess p(
+          {{"HELIXVOL_FAULT_POINT", name}, {"POOL_CRITICAL", "16M"}, {"POOL_WARNING", "16M"}},
+          xfs + "/" + name);
       if (sc.setup) sc.setup(p);
       auto answer = sc.action(p);
       CHECK_FALSE(answer.ok());  // the process died before it could answer

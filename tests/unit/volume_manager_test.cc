@@ -36,7 +36,8 @@ struct Fixture {
   Fixture() {
     config.state_dir = dir / "state";
     config.mount_root = dir / "mnt";
-    config.pool_reserve = 0;
+    config.pool_critical = 0;
+    config.pool_warning = 0;
     Restart();
   }
   // A new manager over the same pool and kernel state, as after a kill -9.
@@ -110,15 +111,39 @@ TEST_CASE("a create that fails at mkfs leaves nothing behind", "[manager]") {
   REQUIRE(f.manager->Create("v1", {}).ok());
 }
 
-TEST_CASE("create refuses when the pool is under its reserve", "[manager]") {
+TEST_CASE("create refuses when the pool is under POOL_CRITICAL", "[manager]") {
   Fixture f;
-  f.config.pool_reserve = 1ull << 50;
+  f.config.pool_critical = 1ull << 50;
+  f.config.pool_warning = 1ull << 50;
   f.Restart();
   auto s = f.manager->Create("v1", {});
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().kind() == ErrorKind::kNoSpace);
-  CHECK(s.error().message().find("under the reserve of 1PiB (POOL_RESERVE)") != std::string::npos);
+  const std::string pool = f.config.state_dir + "/volumes";
+  CHECK(s.error().message().rfind("create volume \"v1\": ", 0) == 0);
+  CHECK(s.error().message().find(" free on the pool's filesystem " + pool +
+                                 ", under POOL_CRITICAL (1PiB): creates are refused until space "
+                                 "is freed there") != std::string::npos);
   CHECK(f.PoolEntries().empty());
+  CHECK(f.log.calls.empty());
+}
+
+TEST_CASE("inspect shows the pool's space level against the watermarks", "[manager]") {
+  Fixture f;
+  REQUIRE(f.manager->Create("v1", {}).ok());
+  CHECK(f.Status("v1")["pool_space"] == "ok");
+  REQUIRE(f.Status("v1")["pool_layers"].size() == 1);
+  CHECK(f.Status("v1")["pool_layers"][0]["path"] == f.config.state_dir + "/volumes");
+  CHECK(f.Status("v1")["pool_layers"][0]["free_bytes"] == f.Status("v1")["pool_free_bytes"]);
+  f.config.pool_warning = 1ull << 50;
+  f.Restart();
+  CHECK(f.Status("v1")["pool_space"] == "warning");
+  REQUIRE(f.manager->Create("v2", {}).ok());  // a warning refuses nothing
+  f.config.pool_critical = 1ull << 50;
+  f.Restart();
+  CHECK(f.Status("v1")["pool_space"] == "critical");
+  CHECK(f.manager->Create("v3", {}).error().kind() == ErrorKind::kNoSpace);
+  REQUIRE(f.manager->Mount("v1", kId1).ok());  // what exists stays usable
 }
 
 TEST_CASE("create is idempotent for the same options only", "[manager]") {
@@ -139,7 +164,7 @@ TEST_CASE("mount hands out data/ and counts references per mount ID", "[manager]
   REQUIRE(path.ok());
   CHECK(*path == f.config.mount_root + "/v1/data");
   CHECK(f.log.Count("mount /dev/loop0 " + f.config.mount_root +
-                    "/v1 ext4 noatime,errors=remount-ro,discard") == 1);
+                    "/v1 ext4 noatime,errors=remount-ro,discard,data_err=abort") == 1);
   // docker cp on a running container mounts again with the same ID.
   REQUIRE(f.manager->Mount("v1", kId1).ok());
   CHECK(f.log.Count("attach ") == 1);
