@@ -119,7 +119,11 @@ int Serve(const std::map<std::string, std::string>& flags) {
   helix::vol::KernelFreezer freezer;
   helix::vol::VolumeManager manager(config,
                                     {loops, mounter, formatter, cloner, freezer, formatter});
-  helix::PluginServer server({flags.at("--socket"), {"VolumeDriver"}});
+  helix::PluginServer::Options serving_options;
+  serving_options.socket_path = flags.at("--socket");
+  serving_options.implements = {"VolumeDriver"};
+  serving_options.max_body_bytes = 1 << 20;  // a Create with its options is under a KiB
+  helix::PluginServer server(serving_options);
   helix::vol::RegisterVolumeDriver(server, manager);
 
   // Listen before recovering: dockerd gives a starting plugin only seconds to
