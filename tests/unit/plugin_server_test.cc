@@ -377,13 +377,18 @@ void AddQuickHandlers(TestServer& t, std::atomic<int>* echo_calls = nullptr) {
   });
 }
 
+// The quick handlers, served and ready.
+void ServeQuick(TestServer& t, std::atomic<int>* echo_calls = nullptr) {
+  AddQuickHandlers(t, echo_calls);
+  t.Start();
+  t.server.SetReady();
+}
+
 TEST_CASE("PluginServer answers List while 40 clients trickle header bytes", "[common][load]") {
   PluginServer::Options o;
   o.header_timeout = 60s;  // the trickles outlive the test
   TestServer t(o);
-  AddQuickHandlers(t);
-  t.Start();
-  t.server.SetReady();
+  ServeQuick(t);
   std::vector<UniqueFd> slow;
   const std::string head = "POST /Test.Echo HTTP/1.1\r\nHost: x\r\n";
   for (int i = 0; i < 40; ++i) slow.push_back(ConnectUnix(t.socket));
@@ -401,9 +406,7 @@ TEST_CASE("PluginServer answers List while 40 clients trickle header bytes", "[c
 
 TEST_CASE("PluginServer answers List while 40 clients hold idle connections", "[common][load]") {
   TestServer t;
-  AddQuickHandlers(t);
-  t.Start();
-  t.server.SetReady();
+  ServeQuick(t);
   std::vector<UniqueFd> idle;
   for (int i = 0; i < 40; ++i) idle.push_back(ConnectUnix(t.socket));
   auto r = CallPlugin(t.socket, "/VolumeDriver.List", nullptr, 30);
@@ -435,9 +438,7 @@ TEST_CASE("PluginServer refuses a body over its limit before reading it", "[comm
   o.max_body_bytes = 1 << 20;
   TestServer t(o);
   std::atomic<int> calls = 0;
-  AddQuickHandlers(t, &calls);
-  t.Start();
-  t.server.SetReady();
+  ServeQuick(t, &calls);
   UniqueFd c = ConnectUnix(t.socket);
   REQUIRE(
       SendAll(c.get(), "POST /Test.Echo HTTP/1.1\r\nHost: x\r\nContent-Length: 209715200\r\n\r\n" +
@@ -467,9 +468,7 @@ TEST_CASE("PluginServer answers 408 to a request that misses its deadlines", "[c
   o.body_timeout = 200ms;
   TestServer t(o);
   std::atomic<int> calls = 0;
-  AddQuickHandlers(t, &calls);
-  t.Start();
-  t.server.SetReady();
+  ServeQuick(t, &calls);
   UniqueFd headers = ConnectUnix(t.socket);
   REQUIRE(SendAll(headers.get(), "POST /Test.Echo HTTP/1.1\r\nHo"));
   auto [hstatus, hbody] = StatusAndBody(ReadUntilClosed(headers.get()));
