@@ -5,8 +5,8 @@
 // mounted and data/ exists, just before answering: a crash at any earlier
 // step leaves a mount without references (recovery unmounts it) or nothing
 // at all, never a reference for a Mount nobody was answered, which would lock
-// an exclusive volume (dockerd does not repeat a Mount whose answer it lost:
-// its retry after a broken connection sends an empty body). Between that save
+// an exclusive volume until `helixvol release` (a Mount that dockerd repeats
+// starts afresh, with whatever mount ID it brings). Between that save
 // and the answer a crash still keeps the reference; that window is a write(2)
 // long, and the alternative, answering first, could leave a container on a
 // volume recovery then considers free. Unmount unmounts first and saves
