@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CTEST = cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600
 
 # Debian bookworm packages the build, the tests and the demo need.
-PACKAGES = build-essential cmake pkg-config libcpp-httplib-dev nlohmann-json3-dev \
+PACKAGES = build-essential cmake pkg-config libcpp-httplib-dev libhttp-parser-dev nlohmann-json3-dev \
            libspdlog-dev libmount-dev catch2 e2fsprogs xfsprogs curl util-linux \
            systemd binutils python3 docker.io busybox-static iproute2 docker-registry \
            clang libclang-rt-14-dev fio libssl-dev

@@ -12,8 +12,10 @@
     sock.py rate SOCKET PATH BODY_FILE [--seconds S] [--threads T]
         POSTs BODY_FILE as fast as T threads can for S seconds; prints
         {"per_second": r, "n": n, "answers": {...}} (answers by "Allow" value)
-    sock.py create-many SOCKET PREFIX COUNT [JSON_OPTS] [--threads T]
-        VolumeDriver.Create PREFIX0001..PREFIXnnnn with those options
+    sock.py each SOCKET ENDPOINT PREFIX FIRST LAST [JSON_FIELDS] [--threads T]
+        VolumeDriver.ENDPOINT for each name PREFIXffff..PREFIXllll (four
+        digits), the body {"Name": name} plus JSON_FIELDS ({"Opts": ...} for
+        Create, {"ID": ...} for Mount and Unmount); fails on any error answer
     sock.py spawn-and-wait SOCKET PIDFILE LOG -- CMD...
         starts CMD (its output appended to LOG, its PID written to PIDFILE)
         and polls VolumeDriver.List every 2 ms until it answers; prints the
@@ -148,17 +150,18 @@ def cmd_rate(args):
     return 0 if not errors else 1
 
 
-def cmd_create_many(args):
+def cmd_each(args):
     threads = options(args, "--threads", 2)
-    sock, prefix, count = args[0], args[1], int(args[2])
-    opts = json.loads(args[3]) if len(args) > 3 else {}
-    names = [f"{prefix}{i:04d}" for i in range(1, count + 1)]
+    sock, endpoint, prefix = args[:3]
+    first, last = int(args[3]), int(args[4])
+    fields = json.loads(args[5]) if len(args) > 5 else {}
+    names = [f"{prefix}{i:04d}" for i in range(first, last + 1)]
     failures = []
 
     def work(part):
         for name in part:
-            body = json.dumps({"Name": name, "Opts": opts}).encode()
-            status, data = request(sock, "POST", "/VolumeDriver.Create", body)
+            body = json.dumps({"Name": name, **fields}).encode()
+            status, data = request(sock, "POST", f"/VolumeDriver.{endpoint}", body)
             err = json.loads(data).get("Err") if data else None
             if status != 200 or err:
                 failures.append(f"{name}: {status} {err or data[:200]!r}")
@@ -169,7 +172,7 @@ def cmd_create_many(args):
     for t in ts:
         t.join()
     if failures:
-        sys.exit("create-many: " + "; ".join(failures[:3]))
+        sys.exit(f"each {endpoint}: " + "; ".join(failures[:3]))
     return 0
 
 
@@ -202,7 +205,7 @@ def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     commands = {"call": cmd_call, "latency": cmd_latency, "rate": cmd_rate,
-                "create-many": cmd_create_many, "spawn-and-wait": cmd_spawn_and_wait}
+                "each": cmd_each, "spawn-and-wait": cmd_spawn_and_wait}
     cmd = commands.get(sys.argv[1])
     if cmd is None:
         sys.exit(__doc__)

@@ -1,6 +1,8 @@
 #include "common/plugin_server.h"
 
+#include <httplib.h>
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -21,37 +23,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kContentType = "application/vnd.docker.plugins.v1+json";
-
-void Answer(const httplib::Request& req, httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(body.dump(), kContentType);
-  if (status != 200) {
-    spdlog::warn("{} {}: {} {}", req.method, req.path, status, body.value("Err", ""));
-  }
-}
-
 json Err(const std::string& message) { return json{{"Err", message}}; }
-
-// An answer for a request httplib refused before any route ran.
-void HttpError(const httplib::Request& req, httplib::Response& res) {
-  if (req.path.empty()) {
-    Answer(req, res, 400, Err("malformed HTTP request"));
-  } else if (req.method != "POST") {
-    Answer(req, res, 405,
-           Err("method " + req.method + " not allowed on " + req.path +
-               ": plugin endpoints take POST"));
-  } else if (res.status == 400 && !req.has_header("Content-Length") &&
-             !req.has_header("Transfer-Encoding")) {
-    // httplib reads a POST body only with a length or chunked; without
-    // either it gives up after its read timeout (5 s).
-    Answer(req, res, 400, Err("request to " + req.path + " has no Content-Length"));
-  } else {
-    Answer(
-        req, res, res.status,
-        Err("request to " + req.path + " failed with HTTP status " + std::to_string(res.status)));
-  }
-}
 
 // True when something accepts connections on the Unix socket at `path`.
 bool SomeoneListens(const std::string& path) {
@@ -64,33 +36,6 @@ bool SomeoneListens(const std::string& path) {
 }
 
 }  // namespace
-
-PluginServer::PluginServer(Options options) : options_(std::move(options)) {
-  server_.set_address_family(AF_UNIX);
-  const size_t threads = options_.threads;
-  server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  // One request per connection: httplib notices stop() on an idle keep-alive
-  // connection only after its keep-alive timeout (5 s), and dockerd keeps
-  // one open, so every `docker plugin disable` would wait that long.
-  // Reconnecting over a Unix socket costs microseconds.
-  server_.set_keep_alive_max_count(1);
-  // One route for every POST, so that an exact path lookup (not a regex, in
-  // which "." matches anything) decides what runs.
-  server_.Post(".*",
-               [this](const httplib::Request& req, httplib::Response& res) { Dispatch(req, res); });
-  // httplib's own failures (other methods, unreadable requests) arrive here
-  // with an empty body; answers we built ourselves pass through untouched.
-  server_.set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) {
-          return httplib::Server::HandlerResponse::Unhandled;
-        }
-        HttpError(req, res);
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-}
-
-PluginServer::~PluginServer() { Stop(); }
 
 void PluginServer::Handle(const std::string& path, Handler handler) {
   handlers_[path] = std::move(handler);
@@ -126,31 +71,29 @@ Status PluginServer::Listen() {
       return SysError("remove stale socket " + path);
     }
   }
-  errno = 0;
-  if (!server_.bind_to_port(path, 80)) {
-    if (errno != 0) {
-      return SysError("listen on " + path);
-    }
-    return Error(ErrorKind::kSystem, "listen on " + path + ": cannot bind");
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!fd.valid() || !wake.valid()) {
+    return SysError("listen on " + path);
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, sizeof addr.sun_path - 1);
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    return SysError("listen on " + path);
+  }
+  // The largest backlog the kernel allows: a burst of connects (dockerd
+  // starting many containers at once) waits here instead of failing.
+  if (::listen(fd.get(), SOMAXCONN) != 0) {
+    return SysError("listen on " + path);
   }
   auto id = IdOf(path);
   std::lock_guard lock(state_mu_);
+  listen_fd_ = std::move(fd);
+  wake_fd_ = std::move(wake);
   bound_ = true;
   socket_id_ = id.ok() ? *id : FileId{};
   return Ok();
-}
-
-void PluginServer::Serve() {
-  {
-    std::lock_guard lock(state_mu_);
-    if (!bound_ || stopped_) {
-      return;
-    }
-    serving_ = true;
-  }
-  server_.listen_after_bind();
-  std::lock_guard lock(state_mu_);
-  serving_ = false;
 }
 
 void PluginServer::Stop() {
@@ -158,8 +101,8 @@ void PluginServer::Stop() {
     std::lock_guard lock(ready_mu_);
     stopping_ = true;
   }
-  // Requests parked in WaitReady would otherwise keep the thread pool, and
-  // so Serve(), from ever finishing.
+  // Requests parked in WaitReady would otherwise keep a worker, and so
+  // Serve(), from ever finishing.
   ready_cv_.notify_all();
   bool was_bound = false;
   FileId ours;
@@ -172,20 +115,8 @@ void PluginServer::Stop() {
     was_bound = bound_;
     ours = socket_id_;
   }
-  // Serve() may be between its check and httplib marking itself running;
-  // stop() before that point would be lost.
-  for (;;) {
-    {
-      std::lock_guard lock(state_mu_);
-      if (!serving_) {
-        break;
-      }
-    }
-    if (server_.is_running()) {
-      server_.stop();
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (was_bound) {
+    Wake();
   }
   // A successor that already listens on the same path keeps its socket.
   auto id = IdOf(options_.socket_path);
@@ -208,50 +139,50 @@ void PluginServer::WaitReady() {
   ready_cv_.wait(lock, [this] { return ready_ || stopping_; });
 }
 
-void PluginServer::Dispatch(const httplib::Request& req, httplib::Response& res) {
-  spdlog::debug("{} {}", req.method, req.path);
-  // Activate never waits: dockerd calls it first and gives up quickly.
-  if (req.path == "/Plugin.Activate") {
-    Answer(req, res, 200, json{{"Implements", options_.implements}});
-    return;
+PluginServer::Answered PluginServer::Dispatch(const std::string& method, const std::string& path,
+                                              const std::string& body) {
+  spdlog::debug("{} {}", method, path);
+  if (method != "POST") {
+    return {405,
+            Err("method " + method + " not allowed on " + path + ": plugin endpoints take POST")
+                .dump()};
   }
-  auto it = handlers_.find(req.path);
+  // Activate never waits: dockerd calls it first and gives up quickly.
+  if (path == "/Plugin.Activate") {
+    return {200, json{{"Implements", options_.implements}}.dump()};
+  }
+  auto it = handlers_.find(path);
   if (it == handlers_.end()) {
-    Answer(req, res, 404, Err("unknown endpoint " + req.path));
-    return;
+    return {404, Err("unknown endpoint " + path).dump()};
   }
   WaitReady();
   {
     std::lock_guard lock(ready_mu_);
     if (!ready_) {
-      Answer(req, res, 503, Err("plugin is shutting down"));
-      return;
+      return {503, Err("plugin is shutting down").dump()};
     }
   }
   json request;
   try {
-    request = req.body.empty() ? json::object() : json::parse(req.body);
+    request = body.empty() ? json::object() : json::parse(body);
   } catch (const json::parse_error& e) {
-    Answer(req, res, 400, Err("malformed JSON in request to " + req.path + ": " + e.what()));
-    return;
+    return {400, Err("malformed JSON in request to " + path + ": " + e.what()).dump()};
   }
   if (request.is_null()) {
     request = json::object();
   } else if (!request.is_object()) {
-    Answer(req, res, 400, Err("request to " + req.path + " must be a JSON object"));
-    return;
+    return {400, Err("request to " + path + " must be a JSON object").dump()};
   }
   try {
     Result<json> answer = it->second(request);
     if (!answer) {
-      Answer(req, res, 500, Err(answer.error().message()));
-      return;
+      return {500, Err(answer.error().message()).dump()};
     }
-    Answer(req, res, 200, answer->is_null() ? json::object() : *answer);
+    return {200, (answer->is_null() ? json::object() : *answer).dump()};
   } catch (const std::exception& e) {
-    Answer(req, res, 500, Err(e.what()));
+    return {500, Err(e.what()).dump()};
   } catch (...) {
-    Answer(req, res, 500, Err("handler for " + req.path + " failed"));
+    return {500, Err("handler for " + path + " failed").dump()};
   }
 }
 

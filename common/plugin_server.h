@@ -12,11 +12,28 @@
 //  - Until SetReady() is called, every request but /Plugin.Activate waits, so
 //    that nothing is answered from half-recovered state while the socket is
 //    already accepting (dockerd gives a starting plugin only seconds).
+//
+// Clients that are slow, idle or hostile (plugin_server_loop.cc): one thread
+// reads every connection without blocking (epoll) until its request is
+// complete, and only then hands it to a worker; so no number of clients that
+// trickle a header byte a second, or connect and say nothing, holds a worker,
+// and Get, List and Path keep answering. A request must bring its headers
+// within header_timeout of connecting and its body within body_timeout of
+// its headers, else it is answered 408 and closed; a body over max_body_bytes
+// is answered 413, as soon as its Content-Length says so, without reading it.
+// The listen backlog is the kernel's largest (SOMAXCONN), so a burst of
+// connects waits instead of failing with EAGAIN; past max_connections open
+// at once, new ones wait in that backlog. One request per connection: the
+// answer says "Connection: close" (dockerd reconnects in microseconds; a
+// kept-alive idle connection would only delay a stop). Keep-alive, if a
+// plugin ever needs it, belongs in the loop's hand-back of a connection after
+// its answer.
 #pragma once
 
-#include <httplib.h>
-
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,6 +44,7 @@
 
 #include "common/file_util.h"
 #include "common/result.h"
+#include "common/unique_fd.h"
 
 namespace helix {
 
@@ -37,7 +55,13 @@ class PluginServer {
   struct Options {
     std::string socket_path;
     std::vector<std::string> implements;  // e.g. {"VolumeDriver"}
-    size_t threads = 32;                  // enough that slow calls never starve Get/List
+    // Workers running handlers: enough that slow calls (a Mount, an authz
+    // decision that asks the engine) never starve quick ones.
+    size_t threads = 32;
+    size_t max_body_bytes = 4 << 20;  // helixauthz's bodies carry base64 of 1 MiB
+    std::chrono::milliseconds header_timeout{std::chrono::seconds(10)};
+    std::chrono::milliseconds body_timeout{std::chrono::seconds(30)};
+    size_t max_connections = 1024;
   };
 
   explicit PluginServer(Options options);
@@ -60,24 +84,40 @@ class PluginServer {
   void SetReady();
 
  private:
+  struct Connection;
+  struct Answered {
+    int status;
+    std::string body;
+  };
   void WaitReady();
-  // Answers one request: the single route behind every POST path.
-  void Dispatch(const httplib::Request& req, httplib::Response& res);
+  // Answers one complete request: the single route behind every POST path.
+  Answered Dispatch(const std::string& method, const std::string& path, const std::string& body);
+  // The event loop (plugin_server_loop.cc): accepts, reads, enforces the
+  // deadlines and limits, hands complete requests to the workers.
+  void Loop();
+  void Work();
+  void Wake();
 
   Options options_;
   std::map<std::string, Handler> handlers_;  // written only before Listen()
-  httplib::Server server_;
+  UniqueFd listen_fd_;                       // set by Listen(), read by the loop
+  UniqueFd wake_fd_;                         // an eventfd: Stop() wakes the loop
+
   std::mutex ready_mu_;
   std::condition_variable ready_cv_;
   bool ready_ = false;     // guarded by ready_mu_
   bool stopping_ = false;  // guarded by ready_mu_; releases waiters on Stop()
 
-  // Orders Serve() against Stop() from another thread: httplib's stop() does
-  // nothing until its accept loop has started.
+  // Complete requests waiting for a worker.
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::unique_ptr<Connection>> queue_;  // guarded by queue_mu_
+  bool draining_ = false;                          // guarded by queue_mu_
+  std::atomic<size_t> open_connections_{0};
+
   std::mutex state_mu_;
   bool bound_ = false;    // guarded by state_mu_
   FileId socket_id_;      // guarded by state_mu_; the socket file we made
-  bool serving_ = false;  // guarded by state_mu_
   bool stopped_ = false;  // guarded by state_mu_
 };
 

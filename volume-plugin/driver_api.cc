@@ -42,7 +42,12 @@ Result<std::map<std::string, std::string>> OptsField(const json& req) {
 }
 
 json ViewJson(const VolumeView& v, bool with_status) {
-  json j = {{"Name", v.name}, {"Mountpoint", v.mountpoint}, {"CreatedAt", v.created_at}};
+  json j = {{"Name", v.name}, {"Mountpoint", v.mountpoint}};
+  // dockerd parses CreatedAt as RFC 3339 and fails on an empty string; a
+  // volume whose meta.json is unreadable has none.
+  if (!v.created_at.empty()) {
+    j["CreatedAt"] = v.created_at;
+  }
   if (with_status) {
     j["Status"] = v.status;
   }

@@ -125,11 +125,6 @@ int Configure(int loop_fd, int image_fd, const std::string& image, bool read_onl
   return errno;
 }
 
-std::string What(FileId backing) {
-  return "find loop device backed by " + std::to_string(major(backing.dev)) + ":" +
-         std::to_string(minor(backing.dev)) + " inode " + std::to_string(backing.ino);
-}
-
 struct DirCloser {
   void operator()(DIR* d) const { ::closedir(d); }
 };
@@ -170,7 +165,11 @@ Result<AttachedLoop> KernelLoopDevices::Attach(const std::string& image, bool re
     }
     int err = Configure(loop->get(), image_fd.get(), image, read_only);
     if (err == 0) {
-      return AttachedLoop{device, std::move(*loop)};
+      struct stat st {};
+      if (::fstat(loop->get(), &st) != 0) {
+        return SysError("attach " + image + ": stat " + device);
+      }
+      return AttachedLoop{device, std::move(*loop), st.st_rdev};
     }
     if (err != EBUSY) {
       return SysError("attach " + image + " to " + device, err);
@@ -179,12 +178,14 @@ Result<AttachedLoop> KernelLoopDevices::Attach(const std::string& image, bool re
   return SysError("attach " + image + " to " + device, EBUSY);
 }
 
-Result<std::optional<std::string>> KernelLoopDevices::FindByBacking(FileId backing) {
+Result<std::vector<LoopBinding>> KernelLoopDevices::List() {
+  const std::string what = "list loop devices";
   std::unique_ptr<DIR, DirCloser> dir(::opendir("/sys/block"));
   if (!dir) {
     int err = errno;
-    return SysError(What(backing) + ": open /sys/block", err);
+    return SysError(what + ": open /sys/block", err);
   }
+  std::vector<LoopBinding> bound;
   while (dirent* entry = ::readdir(dir.get())) {
     std::optional<unsigned> n = LoopNumber(entry->d_name);
     if (!n) {
@@ -196,28 +197,36 @@ Result<std::optional<std::string>> KernelLoopDevices::FindByBacking(FileId backi
     if (::access(attrs.c_str(), F_OK) != 0) {
       continue;
     }
-    std::string device = DevicePath(*n);
+    LoopBinding b;
+    b.device = DevicePath(*n);
     auto fd = OpenLoopNode(*n, O_RDONLY);
     if (!fd.ok()) {
       // Removed (LOOP_CTL_REMOVE) since readdir saw it.
       if (fd.error().sys_errno() == ENXIO || fd.error().sys_errno() == ENOENT) {
         continue;
       }
-      return fd.error().Wrap(What(backing));
+      return fd.error().Wrap(what);
     }
     loop_info64 info{};
-    if (::ioctl(fd->get(), LOOP_GET_STATUS64, &info) != 0) {
+    struct stat st {};
+    if (::ioctl(fd->get(), LOOP_GET_STATUS64, &info) != 0 || ::fstat(fd->get(), &st) != 0) {
       int err = errno;
       if (err == ENXIO) {  // detached since the check above
         continue;
       }
-      return SysError(What(backing) + ": inspect " + device, err);
+      return SysError(what + ": inspect " + b.device, err);
     }
-    if (FromKernelDev(info.lo_device) == backing.dev && info.lo_inode == backing.ino) {
-      return std::optional<std::string>(device);
+    b.rdev = st.st_rdev;
+    b.backing = FileId{FromKernelDev(info.lo_device), static_cast<ino_t>(info.lo_inode)};
+    b.read_only = (info.lo_flags & LO_FLAGS_READ_ONLY) != 0;
+    b.autoclear = (info.lo_flags & LO_FLAGS_AUTOCLEAR) != 0;
+    // lo_file_name keeps only 63 bytes of the path; sysfs has all of it.
+    if (auto path = ReadFile(attrs + "/backing_file"); path.ok()) {
+      b.backing_path = path->substr(0, path->find_last_not_of('\n') + 1);
     }
+    bound.push_back(std::move(b));
   }
-  return std::optional<std::string>();
+  return bound;
 }
 
 Status KernelLoopDevices::Detach(const std::string& device) {
@@ -256,6 +265,19 @@ Result<LoopStatus> KernelLoopDevices::Inspect(const std::string& device) {
   status.read_only = (info.lo_flags & LO_FLAGS_READ_ONLY) != 0;
   status.direct_io = (info.lo_flags & LO_FLAGS_DIRECT_IO) != 0;
   return status;
+}
+
+Result<std::optional<LoopBinding>> LoopDevices::FindByBacking(FileId backing) {
+  auto all = List();
+  if (!all.ok()) {
+    return all.error();
+  }
+  for (LoopBinding& b : *all) {
+    if (b.backing == backing) {
+      return std::optional<LoopBinding>(std::move(b));
+    }
+  }
+  return std::optional<LoopBinding>();
 }
 
 }  // namespace helix::vol

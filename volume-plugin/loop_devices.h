@@ -27,9 +27,10 @@ class KernelLoopDevices : public LoopDevices {
   // ioctls; that race is retried with a new device a few times.
   Result<AttachedLoop> Attach(const std::string& image, bool read_only) override;
 
-  // Scans every bound loop device. Device nodes missing from /dev are
+  // Every bound loop device: /sys/block says which are bound, an ioctl on
+  // each says what it is bound to. Device nodes missing from /dev are
   // created (a container's /dev may lag behind the host's loop devices).
-  Result<std::optional<std::string>> FindByBacking(FileId backing) override;
+  Result<std::vector<LoopBinding>> List() override;
 
   // LOOP_CLR_FD. A device that is already unbound counts as detached. The
   // kernel does not refuse a device that is still mounted or open: it marks

@@ -16,12 +16,15 @@
 #include "volume-plugin/cloner.h"
 #include "volume-plugin/create_options.h"
 #include "volume-plugin/driver_api.h"
+#include "volume-plugin/fault_point.h"
 #include "volume-plugin/formatter.h"
 #include "volume-plugin/freezer.h"
 #include "volume-plugin/loop_devices.h"
 #include "volume-plugin/mounter.h"
 #include "volume-plugin/pool.h"
 #include "volume-plugin/preload.h"
+#include "volume-plugin/serve_settings.h"
+#include "volume-plugin/state_lock.h"
 #include "volume-plugin/volume_manager.h"
 
 namespace {
@@ -50,8 +53,9 @@ commands:
              --cap-drop, --memory, --cpus, --pids-limit, --timeout)
   help       print this text
 
-settings (environment): DEFAULT_SIZE (20G), MAX_SIZE (1T), POOL_RESERVE (1G),
-MOUNT_TIMEOUT seconds (25), POOL auto|reflink|copy (auto), POOL_SIZE (100G),
+settings (environment): DEFAULT_SIZE (20G), MAX_SIZE (1T), POOL_WARNING (10G),
+POOL_CRITICAL (1G; formerly POOL_RESERVE), MOUNT_TIMEOUT seconds (25),
+POOL auto|reflink|copy (auto), POOL_SIZE (100G),
 DEFAULT_FROM (none), FREEZE_TIMEOUT seconds (10), LOG_LEVEL (info).
 See docs/helixvol.md.
 )";
@@ -87,45 +91,18 @@ bool ParseFlags(const std::vector<std::string>& args, size_t from,
 }
 
 int Serve(const std::map<std::string, std::string>& flags) {
-  auto env = helix::Environment::FromProcess();
-  auto level = env.String("LOG_LEVEL", "info");
-  if (!level.ok()) return Fail(level.error().message());
-  if (auto s = helix::InitLogging(*level); !s.ok()) return Fail(s.error().message());
+  auto settings = helix::vol::ReadServeSettings(helix::Environment::FromProcess(),
+                                                flags.at("--state-dir"), flags.at("--mount-root"));
+  if (!settings.ok()) return Fail(settings.error().message());
+  if (auto s = helix::InitLogging(settings->log_level); !s.ok()) return Fail(s.error().message());
+  if (auto s = helix::vol::ArmFaultPoint(settings->fault_point); !s.ok()) {
+    return Fail(s.error().message());
+  }
+  const helix::vol::ManagerConfig& config = settings->manager;
 
-  helix::vol::ManagerConfig config;
-  config.state_dir = flags.at("--state-dir");
-  config.mount_root =
-      flags.at("--mount-root").empty() ? config.state_dir + "/mounts" : flags.at("--mount-root");
-  auto default_size = env.Size("DEFAULT_SIZE", "20G");
-  auto max_size = env.Size("MAX_SIZE", "1T");
-  auto reserve = env.Size("POOL_RESERVE", "1G");
-  auto mount_timeout = env.Unsigned("MOUNT_TIMEOUT", 25);
-  auto freeze_timeout = env.Unsigned("FREEZE_TIMEOUT", 10);
-  auto pool_mode = env.Choice("POOL", {"auto", "reflink", "copy"}, "auto");
-  auto pool_size = env.Size("POOL_SIZE", "100G");
-  auto default_from = env.String("DEFAULT_FROM", "");
-  if (!freeze_timeout.ok()) return Fail(freeze_timeout.error().message());
-  if (!pool_mode.ok()) return Fail(pool_mode.error().message());
-  if (!pool_size.ok()) return Fail(pool_size.error().message());
-  if (!default_from.ok()) return Fail(default_from.error().message());
-  if (!default_from->empty()) {
-    if (auto s = helix::vol::ValidateName(*default_from); !s.ok()) {
-      return Fail("setting DEFAULT_FROM=\"" + *default_from + "\": " + s.error().message());
-    }
-  }
-  config.default_from = *default_from;
-  config.freeze_timeout = std::chrono::seconds(*freeze_timeout);
-  for (const auto* r : {&default_size, &max_size, &reserve}) {
-    if (!r->ok()) return Fail(r->error().message());
-  }
-  if (!mount_timeout.ok()) return Fail(mount_timeout.error().message());
-  if (*default_size > *max_size) {
-    return Fail("setting DEFAULT_SIZE=" + *env.Get("DEFAULT_SIZE") + " is larger than MAX_SIZE");
-  }
-  config.default_size = *default_size;
-  config.max_size = *max_size;
-  config.pool_reserve = *reserve;
-  config.mount_timeout = std::chrono::seconds(*mount_timeout);
+  // Before anything touches the state directory, and held until exit.
+  auto lock = helix::vol::StateLock::Acquire(config.state_dir);
+  if (!lock.ok()) return Fail(lock.error().message());
 
   // Signals are taken by one thread with sigwait; block them everywhere else
   // before any thread starts.
@@ -142,7 +119,11 @@ int Serve(const std::map<std::string, std::string>& flags) {
   helix::vol::KernelFreezer freezer;
   helix::vol::VolumeManager manager(config,
                                     {loops, mounter, formatter, cloner, freezer, formatter});
-  helix::PluginServer server({flags.at("--socket"), {"VolumeDriver"}});
+  helix::PluginServer::Options serving_options;
+  serving_options.socket_path = flags.at("--socket");
+  serving_options.implements = {"VolumeDriver"};
+  serving_options.max_body_bytes = 1 << 20;  // a Create with its options is under a KiB
+  helix::PluginServer server(serving_options);
   helix::vol::RegisterVolumeDriver(server, manager);
 
   // Listen before recovering: dockerd gives a starting plugin only seconds to
@@ -157,7 +138,7 @@ int Serve(const std::map<std::string, std::string>& flags) {
   });
   spdlog::info("listening on {}; state in {}, mounts in {}", flags.at("--socket"), config.state_dir,
                config.mount_root);
-  auto pool = helix::vol::PreparePool({config.state_dir, *pool_mode, *pool_size}, loops, mounter);
+  auto pool = helix::vol::PreparePool(settings->pool, loops, mounter);
   helix::Status started = helix::Ok();
   if (pool.ok()) {
     manager.UsePool(*pool);

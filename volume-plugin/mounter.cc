@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <libmount/libmount.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <memory>
 
 #include "common/unique_fd.h"
@@ -99,6 +101,22 @@ std::vector<std::string_view> SplitFields(std::string_view line) {
   }
 }
 
+// "7:3" -> makedev(7, 3); anything else -> 0, which no mounted device has.
+dev_t ParseDevice(std::string_view field) {
+  unsigned maj = 0;
+  unsigned min = 0;
+  size_t colon = field.find(':');
+  if (colon == std::string_view::npos) {
+    return 0;
+  }
+  auto [end1, ec1] = std::from_chars(field.data(), field.data() + colon, maj);
+  auto [end2, ec2] = std::from_chars(field.data() + colon + 1, field.data() + field.size(), min);
+  if (ec1 != std::errc() || ec2 != std::errc() || end2 != field.data() + field.size()) {
+    return 0;
+  }
+  return makedev(maj, min);
+}
+
 }  // namespace
 
 std::vector<MountEntry> ParseMountInfo(std::string_view text) {
@@ -126,6 +144,8 @@ std::vector<MountEntry> ParseMountInfo(std::string_view text) {
         .target = Unescape(fields[4]),
         .fstype = Unescape(fields[sep + 1]),
         .options = Unescape(fields[5]),
+        .device = ParseDevice(fields[2]),
+        .super_options = sep + 3 < fields.size() ? Unescape(fields[sep + 3]) : "",
     });
   }
   return entries;

@@ -35,7 +35,7 @@ Result<bool> BoundTo(LoopDevices& loops, FileId id, const std::string& device) {
   if (!bound.ok()) {
     return bound.error();
   }
-  return bound->has_value() && **bound == device;
+  return bound->has_value() && (*bound)->device == device;
 }
 
 // Mounts pool.img at `target`, or finds it mounted there, and returns its
@@ -98,7 +98,7 @@ Result<std::string> MountPool(const std::string& image, const std::string& targe
     // devices keep the pool's filesystem alive. Mounting the same device
     // again gives back that same live filesystem. Holding the device open
     // stops autoclear from unbinding it between the check and the mount.
-    std::string device = **bound;
+    std::string device = (*bound)->device;
     UniqueFd hold(::open(device.c_str(), O_RDONLY | O_CLOEXEC));
     auto still = BoundTo(loops, *id, device);
     if (!still.ok()) {

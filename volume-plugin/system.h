@@ -23,6 +23,19 @@ namespace helix::vol {
 struct AttachedLoop {
   std::string device;  // "/dev/loop3"
   UniqueFd fd;
+  dev_t rdev = 0;  // the device's number, as a mount of it shows in mountinfo
+};
+
+// One bound loop device, as the kernel describes it.
+struct LoopBinding {
+  std::string device;  // "/dev/loop3"
+  dev_t rdev = 0;      // its device number, which mountinfo shows for a mount of it
+  FileId backing;      // device and inode of the backing file
+  // The backing file's path as this process sees it (sysfs backing_file),
+  // with " (deleted)" after it once the file is unlinked.
+  std::string backing_path;
+  bool read_only = false;
+  bool autoclear = false;  // set by helixvol and by `mount -o loop`, not by plain losetup
 };
 
 class LoopDevices {
@@ -33,14 +46,19 @@ class LoopDevices {
   // the backing filesystem allows it, read-only when asked.
   virtual Result<AttachedLoop> Attach(const std::string& image, bool read_only) = 0;
 
-  // The loop device whose backing file is `backing` (matched by device and
-  // inode, because inside a managed plugin the backing path differs from the
-  // host's), or nullopt when there is none.
-  virtual Result<std::optional<std::string>> FindByBacking(FileId backing) = 0;
+  // Every bound loop device, read from the kernel in one pass. Recovery
+  // takes one such list for all volumes: with hundreds of devices bound, a
+  // pass per volume made a start-up take seconds.
+  virtual Result<std::vector<LoopBinding>> List() = 0;
 
   // Unbinds `device` (LOOP_CLR_FD). Used only for orphans found at recovery;
   // in normal operation autoclear detaches after the last unmount.
   virtual Status Detach(const std::string& device) = 0;
+
+  // The loop device whose backing file is `backing` (matched by device and
+  // inode, because inside a managed plugin the backing path differs from the
+  // host's), or nullopt when there is none. One pass of List().
+  Result<std::optional<LoopBinding>> FindByBacking(FileId backing);
 };
 
 struct MountEntry {
@@ -48,6 +66,12 @@ struct MountEntry {
   std::string target;  // mount point, as this process sees it
   std::string fstype;
   std::string options;  // per-mount options ("rw,noatime")
+  // The filesystem's device number (mountinfo's major:minor): for a mount
+  // of a loop device, that device's rdev, whatever path `source` names.
+  dev_t device = 0;
+  // The superblock's options ("rw,errors=remount-ro"): "ro" or
+  // "emergency_ro" here once ext4 has remounted itself read-only.
+  std::string super_options;
 };
 
 class Mounter {

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/quote.h"
 #include "common/size.h"
+#include "volume-plugin/fault_point.h"
 #include "volume-plugin/volume_manager.h"
 
 namespace helix::vol {
@@ -81,9 +82,14 @@ Result<CloneMethod> VolumeManager::CloneImage(const std::string& source, const s
   Volume& src = **found;
   // No mount, unmount or removal of the source while it is copied.
   std::lock_guard op(src.op_mu);
-  auto [src_meta, mounted, loop, removed] = StateOf(src);
-  if (removed) {
+  VolumeState st = StateOf(src);
+  const VolumeMeta& src_meta = st.meta;
+  const bool mounted = st.mounted;
+  if (st.removed) {
     return NotFound("clone source " + Quote(source) + " not found");
+  }
+  if (!st.broken.empty()) {
+    return Error(ErrorKind::kSystem, "clone source " + Quote(source) + ": " + st.broken);
   }
   uint64_t size = src_meta.size_bytes;
   if (options.size_given) {
@@ -109,7 +115,9 @@ Result<CloneMethod> VolumeManager::CloneImage(const std::string& source, const s
     std::string target = MountTarget(source);
     HELIX_TRY(ops_.freezer.Freeze(target));
     BoundedFreeze frozen(ops_.freezer, target, config_.freeze_timeout);
+    FaultPoint("clone.frozen");
     Status cloned = ops_.cloner.Clone(src_image, image, method);
+    FaultPoint("clone.copied");
     if (!frozen.Thaw()) {
       ::unlink(image.c_str());
       return Error(ErrorKind::kTimeout, "source " + Quote(source) +
@@ -118,6 +126,7 @@ Result<CloneMethod> VolumeManager::CloneImage(const std::string& source, const s
                                             "ms); thawed it and abandoned the clone");
     }
     HELIX_TRY(cloned);
+    FaultPoint("clone.thawed");
   } else if (src_meta.References() > 0 && !src_meta.snapshot) {
     // A container holds it through a mount helixvol cannot see (after
     // `docker plugin disable -f`): it cannot be frozen, so no clean copy.
@@ -129,8 +138,10 @@ Result<CloneMethod> VolumeManager::CloneImage(const std::string& source, const s
   }
   // Two filesystems with one UUID confuse blkid and anything that mounts by UUID.
   HELIX_TRY(ops_.ext4.SetRandomUuid(image));
+  FaultPoint("clone.uuid-set");
   if (size > src_meta.size_bytes) {
     HELIX_TRY(GrowImage(image, size));
+    FaultPoint("clone.grown");
   }
   meta.size_bytes = size;
   meta.clone_source = source;

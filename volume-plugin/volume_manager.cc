@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <random>
@@ -12,6 +11,7 @@
 #include "common/quote.h"
 #include "common/size.h"
 #include "common/unique_fd.h"
+#include "volume-plugin/fault_point.h"
 
 namespace helix::vol {
 namespace {
@@ -66,6 +66,7 @@ VolumeManager::VolumeManager(ManagerConfig config, SystemOps ops)
 void VolumeManager::UsePool(const PoolInfo& pool) {
   config_.pool_dir = pool.volumes_dir;
   config_.clone_method = pool.method;
+  config_.trim_after_remove = pool.self_managed;
 }
 
 std::string VolumeManager::PoolDir() const {
@@ -83,7 +84,7 @@ std::string VolumeManager::MountTarget(const std::string& name) const {
 
 VolumeManager::VolumeState VolumeManager::StateOf(const Volume& v) {
   std::lock_guard state(v.state_mu);
-  return {v.meta, v.mounted, v.loop_device, v.removed};
+  return static_cast<const VolumeState&>(v);
 }
 
 Result<VolumeManager::VolumePtr> VolumeManager::Find(const std::string& name) {
@@ -99,7 +100,19 @@ Status VolumeManager::SaveMeta(Volume& v, const VolumeMeta& meta) {
   HELIX_TRY(AtomicWriteFile(JoinPath(VolumeDir(meta.name), "meta.json"), MetaToJson(meta)));
   std::lock_guard lock(v.state_mu);
   v.meta = meta;
+  v.unsaved.clear();
   return Ok();
+}
+
+Status VolumeManager::SaveOrKeepMeta(Volume& v, const VolumeMeta& meta) {
+  Status s = SaveMeta(v, meta);
+  if (!s.ok()) {
+    std::lock_guard lock(v.state_mu);
+    v.meta = meta;
+    v.unsaved = "meta.json could not be updated (" + s.error().message() +
+                "); what Status shows is in memory only until a later write succeeds";
+  }
+  return s;
 }
 
 Status VolumeManager::Create(const std::string& name,
@@ -139,15 +152,7 @@ Status VolumeManager::Create(const std::string& name,
 }
 
 Status VolumeManager::CreateLocked(const std::string& name, const CreateOptions& options) {
-  auto free = FreeBytes(PoolDir());
-  if (!free.ok()) {
-    return free.error();
-  }
-  if (*free < config_.pool_reserve) {
-    return NoSpace("pool " + PoolDir() + " has " + FormatSize(*free) +
-                   " free, under the reserve of " + FormatSize(config_.pool_reserve) +
-                   " (POOL_RESERVE)");
-  }
+  HELIX_TRY(RefuseIfCritical());
   // Build the volume under a temporary name, then rename it into place: a
   // crash leaves either a .tmp- directory (removed at the next start) or a
   // whole volume, never a half-made one under its name.
@@ -156,6 +161,7 @@ Status VolumeManager::CreateLocked(const std::string& name, const CreateOptions&
     return SysError("create " + tmp);
   }
   DirGuard guard(tmp);
+  FaultPoint("create.dir-made");
   std::string image = JoinPath(tmp, "disk.img");
   auto v = std::make_shared<Volume>();
   v->meta.name = name;
@@ -171,13 +177,17 @@ Status VolumeManager::CreateLocked(const std::string& name, const CreateOptions&
     }
   } else {
     HELIX_TRY(MakeSparseFile(image, options.size));
+    FaultPoint("create.image-made");
     HELIX_TRY(ops_.formatter.MakeExt4(image));
+    FaultPoint("create.formatted");
   }
   HELIX_TRY(AtomicWriteFile(JoinPath(tmp, "meta.json"), MetaToJson(v->meta)));
+  FaultPoint("create.meta-written");
   if (::rename(tmp.c_str(), VolumeDir(name).c_str()) != 0) {
     return SysError("rename " + tmp + " to " + VolumeDir(name));
   }
   guard.Release();
+  FaultPoint("create.renamed");
   HELIX_TRY(FsyncDir(PoolDir()));
   spdlog::info("created volume {} ({}{})", name, FormatSize(v->meta.size_bytes),
                v->meta.clone_source.empty()
@@ -201,9 +211,14 @@ Status VolumeManager::Remove(const std::string& name) {
       return NotFound("remove volume " + Quote(name) + ": volume " + Quote(name) + " not found");
     }
     int refs = v.meta.References();
-    if (refs > 0 || v.mounted) {
+    if (refs > 0) {
       return Busy("remove volume " + Quote(name) + ": volume is in use by " + std::to_string(refs) +
                   " container mount(s); stop the containers that use it first");
+    }
+    if (v.mounted) {
+      return Busy("remove volume " + Quote(name) +
+                  ": volume is mounted with no container reference; `helixvol release " + name +
+                  "` unmounts it");
     }
   }
   // Rename first: from here on a crash leaves a .tmp- directory, which the
@@ -213,6 +228,7 @@ Status VolumeManager::Remove(const std::string& name) {
     return SysError("rename " + VolumeDir(name) + " to " + doomed)
         .Wrap("remove volume " + Quote(name));
   }
+  FaultPoint("remove.renamed");
   {
     std::lock_guard state(v.state_mu);
     v.removed = true;
@@ -227,74 +243,16 @@ Status VolumeManager::Remove(const std::string& name) {
   if (auto s = RemoveTree(doomed); !s.ok()) {
     spdlog::warn("remove volume {}: {} (deleted at next start)", name, s.error().message());
   }
+  FaultPoint("remove.deleted");
+  if (config_.trim_after_remove) {
+    if (auto s = TrimFreeSpace(PoolDir()); !s.ok()) {
+      spdlog::warn("remove volume {}: {} (the space stays in the pool image until fstrim)", name,
+                   s.error().message());
+    }
+  }
   ::rmdir(MountTarget(name).c_str());
   spdlog::info("removed volume {}", name);
   return Ok();
-}
-
-Result<std::string> VolumeManager::Path(const std::string& name) {
-  auto found = Find(name);
-  if (!found.ok()) {
-    return found.error();
-  }
-  std::lock_guard state((*found)->state_mu);
-  return (*found)->mounted ? JoinPath(MountTarget(name), "data") : std::string();
-}
-
-Result<VolumeView> VolumeManager::Get(const std::string& name) {
-  auto found = Find(name);
-  if (!found.ok()) {
-    return found.error();
-  }
-  auto [meta, mounted, loop, removed] = StateOf(**found);
-  VolumeView view{name, mounted ? JoinPath(MountTarget(name), "data") : "", meta.created_at, {}};
-  nlohmann::json& s = view.status;
-  s["size"] = FormatSize(meta.size_bytes);
-  s["size_bytes"] = meta.size_bytes;
-  struct stat st {};
-  if (::stat(ImagePath(name).c_str(), &st) == 0) {
-    s["allocated_bytes"] = static_cast<uint64_t>(st.st_blocks) * 512;
-  }
-  s["mounted"] = mounted;
-  s["mount_references"] = meta.References();
-  s["exclusive"] = meta.exclusive;
-  s["options"] = meta.options;
-  s["snapshot"] = meta.snapshot;
-  if (!meta.clone_source.empty()) {
-    s["clone_source"] = meta.clone_source;
-    s["clone_method"] = meta.clone_method;
-  }
-  if (auto shared = ops_.cloner.SharedBytes(ImagePath(name)); shared.ok() && shared->has_value()) {
-    s["shared_bytes"] = **shared;
-  }
-  s["pool_clone_method"] = std::string(CloneMethodName(config_.clone_method));
-  if (mounted) {
-    s["loop_device"] = loop;
-    struct statvfs vfs {};
-    if (::statvfs(MountTarget(name).c_str(), &vfs) == 0) {
-      s["used_bytes"] = static_cast<uint64_t>(vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize;
-    }
-  }
-  if (auto free = FreeBytes(PoolDir()); free.ok()) {
-    s["pool_free_bytes"] = *free;
-  }
-  return view;
-}
-
-std::vector<VolumeView> VolumeManager::List() {
-  std::vector<std::pair<std::string, VolumePtr>> all;
-  {
-    std::lock_guard lock(mu_);
-    all.assign(volumes_.begin(), volumes_.end());
-  }
-  std::vector<VolumeView> out;
-  out.reserve(all.size());
-  for (const auto& [name, v] : all) {
-    std::lock_guard state(v->state_mu);
-    out.push_back(
-        {name, v->mounted ? JoinPath(MountTarget(name), "data") : "", v->meta.created_at, {}});
-  }
-  return out;
 }
 
 }  // namespace helix::vol

@@ -30,7 +30,9 @@
 
 #include "common/result.h"
 #include "volume-plugin/create_options.h"
+#include "volume-plugin/kernel_view.h"
 #include "volume-plugin/pool.h"
+#include "volume-plugin/pool_space.h"
 #include "volume-plugin/system.h"
 #include "volume-plugin/volume_meta.h"
 
@@ -42,6 +44,9 @@ struct ManagerConfig {
   // <state_dir>/volumes.
   std::string pool_dir;
   CloneMethod clone_method = CloneMethod::kCopy;
+  // A self-managed pool is mounted without online discard: Remove trims it
+  // so that the space freed goes back to the disk under pool.img.
+  bool trim_after_remove = false;
   // DEFAULT_FROM: volumes created without `from` (but not anonymous ones)
   // are cloned from this volume. Empty: none.
   std::string default_from;
@@ -52,7 +57,11 @@ struct ManagerConfig {
   std::string mount_root = "/var/lib/helixvol/mounts";
   uint64_t default_size = 20ull << 30;  // DEFAULT_SIZE
   uint64_t max_size = 1ull << 40;       // MAX_SIZE
-  uint64_t pool_reserve = 1ull << 30;   // POOL_RESERVE
+  // Watermarks on the pool's free space (the least of every layer under it,
+  // pool_space.h): under POOL_WARNING helixvol logs a warning and Status
+  // says "warning"; under POOL_CRITICAL creates and clones are refused.
+  uint64_t pool_warning = 10ull << 30;
+  uint64_t pool_critical = 1ull << 30;
   // A Mount that takes longer than this is rolled back and reported failed:
   // dockerd has stopped waiting (30 s for a managed plugin) and would retry
   // with a new mount ID, leaving the first reference to lock the volume.
@@ -106,23 +115,27 @@ class VolumeManager {
   std::string PoolDir() const;
 
  private:
-  struct Volume {
-    std::mutex op_mu;
-    mutable std::mutex state_mu;
-    VolumeMeta meta;          // guarded by state_mu
-    bool mounted = false;     // guarded by state_mu
-    std::string loop_device;  // guarded by state_mu
-    bool removed = false;     // guarded by state_mu
-  };
-  using VolumePtr = std::shared_ptr<Volume>;
   // A consistent copy of a volume's state, taken under its state_mu, so
   // slow work can go on without holding it.
   struct VolumeState {
     VolumeMeta meta;
-    bool mounted;
+    bool mounted = false;
     std::string loop_device;
-    bool removed;
+    dev_t loop_rdev = 0;  // tells helixvol's mount at the mount point from anyone else's
+    bool removed = false;
+    // Why the volume cannot be mounted as it is (its meta.json is unreadable,
+    // its image is gone); it is still listed, with this in Status, and Remove
+    // and Release clean it up. Empty for a whole volume.
+    std::string broken;
+    // Why meta.json on disk is behind `meta` (a write failed, as on a full
+    // pool); cleared by the next write that succeeds.
+    std::string unsaved;
   };
+  struct Volume : VolumeState {
+    std::mutex op_mu;  // VolumeState's members are guarded by state_mu
+    mutable std::mutex state_mu;
+  };
+  using VolumePtr = std::shared_ptr<Volume>;
   static VolumeState StateOf(const Volume& v);
 
   Result<VolumePtr> Find(const std::string& name);
@@ -131,6 +144,10 @@ class VolumeManager {
   std::string MountTarget(const std::string& name) const;
   // Writes `meta` to disk, then into `v`. Requires v->op_mu.
   Status SaveMeta(Volume& v, const VolumeMeta& meta);
+  // SaveMeta, but when the write fails `meta` still goes into `v`, marked
+  // unsaved (Status says so): for a change that has happened whatever the
+  // file says, such as a reference Unmount dropped. Requires v->op_mu.
+  Status SaveOrKeepMeta(Volume& v, const VolumeMeta& meta);
   Status CreateLocked(const std::string& name, const CreateOptions& options);
   // Fills `image` with a clone of `source` and returns the method used.
   // Freezes the source while it is copied if it is mounted.
@@ -138,16 +155,31 @@ class VolumeManager {
                                  const CreateOptions& options, VolumeMeta& meta);
   // Enlarges a cloned image to `size` and grows its filesystem to fill it.
   Status GrowImage(const std::string& image, uint64_t size);
-  // Attach (or reuse) a loop device and mount the image. Requires v->op_mu.
+  // Attach (or reuse) a loop device and mount the image, refusing a mount
+  // point that holds someone else's mount. Requires v->op_mu.
   Status MountFilesystem(Volume& v, const std::string& name);
-  // Unmount and let autoclear detach. Requires v->op_mu.
+  // Unmount helixvol's own mount (never one someone else put on top) and
+  // let autoclear detach. Requires v->op_mu.
   Status UnmountFilesystem(Volume& v, const std::string& name);
-  Status RecoverVolume(const std::string& name, const std::vector<MountEntry>& mounts);
+  // Records `v` in the registry, as recovery found it (whole or broken).
+  void RecoverVolume(const std::string& name, const KernelView& kernel, dev_t pool_dev);
+  // Pool space (volume_space.cc). The least free space of every layer
+  // under the pool; a change of level (ok, warning, critical) is logged.
+  Result<std::vector<LayerSpace>> MeasurePool();
+  // NoSpace naming the layer when the pool is under POOL_CRITICAL.
+  Status RefuseIfCritical();
+  // pool_free_bytes, pool_space and pool_layers, for Get.
+  void AddPoolStatus(nlohmann::json& status);
+  std::string_view SpaceLevel(uint64_t free_bytes) const;
 
   ManagerConfig config_;  // pool_dir and clone_method set by UsePool before serving
   SystemOps ops_;
   LoopDevices& loops_;
   Mounter& mounter_;
+
+  std::vector<SpaceLayer> space_layers_;  // found by Recover, read-only after
+  std::mutex space_mu_;
+  std::string space_level_;  // guarded by space_mu_; the last level logged
 
   std::mutex mu_;
   std::condition_variable creating_cv_;
@@ -157,8 +189,13 @@ class VolumeManager {
 
 // Mount options for every volume: noatime (a data root writes enough),
 // errors=remount-ro (stop a damaged filesystem before it spreads), discard
-// (freed blocks are punched out of the sparse image and go back to the pool).
-inline constexpr const char* kMountOptions = "noatime,errors=remount-ro,discard";
+// (freed blocks are punched out of the sparse image and go back to the pool),
+// data_err=abort: a failed write of file data (ENOSPC from a full pool under
+// the loop device) aborts the journal, and errors=remount-ro then stops the
+// volume taking writes. Without it ext4 reports such a failure only to an
+// fsync that asks, stays read-write, and a program that does not fsync loses
+// its data without an error.
+inline constexpr const char* kMountOptions = "noatime,errors=remount-ro,discard,data_err=abort";
 // Snapshots are immutable: a read-only mount of a read-only loop device.
 inline constexpr const char* kSnapshotMountOptions = "ro,noatime";
 

@@ -1,10 +1,23 @@
 // Mount, Unmount and Release: reference counting per mount ID over one
 // kernel mount per volume.
+//
+// Crash ordering. Mount records a reference only once the filesystem is
+// mounted and data/ exists, just before answering: a crash at any earlier
+// step leaves a mount without references (recovery unmounts it) or nothing
+// at all, never a reference for a Mount nobody was answered, which would lock
+// an exclusive volume until `helixvol release` (a Mount that dockerd repeats
+// starts afresh, with whatever mount ID it brings). Between that save
+// and the answer a crash still keeps the reference; that window is a write(2)
+// long, and the alternative, answering first, could leave a container on a
+// volume recovery then considers free. Unmount unmounts first and saves
+// after: a crash in between leaves a reference with neither mount nor loop
+// device behind it, which recovery drops.
 #include <chrono>
 
 #include "common/file_util.h"
 #include "common/log.h"
 #include "common/quote.h"
+#include "volume-plugin/fault_point.h"
 #include "volume-plugin/volume_manager.h"
 
 namespace helix::vol {
@@ -12,68 +25,111 @@ namespace {
 
 std::string ShortId(const std::string& id) { return id.substr(0, 12); }
 
+// A loop device bound to the image that helixvol would not have made: its
+// mode does not fit the volume, so mounting it would fail or break a promise.
+Status CheckReusable(const LoopBinding& b, const std::string& image, bool snapshot) {
+  if (b.read_only && !snapshot) {
+    return Busy(image + " is bound read-only to " + b.device +
+                ", which helixvol did not set up (losetup -r or a read-only mount -o loop); a "
+                "read-only device cannot be mounted read-write: detach it (losetup -d " +
+                b.device + ") once nothing uses it");
+  }
+  if (!b.read_only && snapshot) {
+    return Busy("snapshot " + image + " is bound read-write to " + b.device +
+                ", which helixvol did not set up; a snapshot is mounted only from a read-only "
+                "device: detach it (losetup -d " +
+                b.device + ") once nothing uses it");
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Status VolumeManager::MountFilesystem(Volume& v, const std::string& name) {
-  auto id = IdOf(ImagePath(name));
+  const std::string image = ImagePath(name);
+  const std::string target = MountTarget(name);
+  auto id = IdOf(image);
   if (!id.ok()) {
     return id.error();
   }
-  // Reuse a loop device already bound to this image (a container may still
-  // hold its copy of the mount after the plugin lost its own): two loop
-  // devices on one image would be two writers of one ext4.
-  auto existing = loops_.FindByBacking(*id);
-  if (!existing.ok()) {
-    return existing.error();
+  auto kernel = KernelView::Read(mounter_, loops_);
+  if (!kernel.ok()) {
+    return kernel.error();
   }
-  bool snapshot;
-  {
-    std::lock_guard state(v.state_mu);
-    snapshot = v.meta.snapshot;
+  const bool snapshot = StateOf(v).meta.snapshot;
+  const LoopBinding* bound = kernel->LoopOf(*id);
+  KernelView::Target on = kernel->MountsOn(target, bound != nullptr ? bound->rdev : 0);
+  if (on.foreign != nullptr) {
+    return Busy(target + " already has " + Describe(*on.foreign) +
+                " mounted on it, which helixvol did not mount; unmount it first");
   }
   AttachedLoop attached;  // keeps a new device alive until it is mounted
   std::string device;
-  if (existing->has_value()) {
-    device = **existing;
+  dev_t rdev = 0;
+  if (bound != nullptr) {
+    // Reuse a loop device already bound to this image (a container may
+    // still hold its copy of the mount after the plugin lost its own): two
+    // loop devices on one image would be two writers of one ext4.
+    HELIX_TRY(CheckReusable(*bound, image, snapshot));
+    device = bound->device;
+    rdev = bound->rdev;
   } else {
     // A snapshot is read-only down to the loop device: a privileged
     // container could remount a read-only ext4 read-write, but not make
     // a read-only block device writable.
-    auto a = loops_.Attach(ImagePath(name), /*read_only=*/snapshot);
+    auto a = loops_.Attach(image, /*read_only=*/snapshot);
     if (!a.ok()) {
       return a.error();
     }
     attached = std::move(*a);
     device = attached.device;
+    rdev = attached.rdev;
+    FaultPoint("mount.attached");
   }
-  std::string target = MountTarget(name);
-  HELIX_TRY(MakeDirs(target, 0755));
-  HELIX_TRY(
-      mounter_.Mount(device, target, "ext4", snapshot ? kSnapshotMountOptions : kMountOptions));
+  if (on.ours == nullptr) {
+    HELIX_TRY(MakeDirs(target, 0755));
+    HELIX_TRY(
+        mounter_.Mount(device, target, "ext4", snapshot ? kSnapshotMountOptions : kMountOptions));
+    FaultPoint("mount.mounted");
+  }
   // dockerd gets data/, so lost+found never makes a new volume look non-empty
   // (dockerd copies an image's files into a volume only when it is empty).
   if (auto s = MakeDirs(JoinPath(target, "data"), 0755); !s.ok()) {
     (void)mounter_.Unmount(target);
     return s.error();
   }
+  FaultPoint("mount.data-made");
   std::lock_guard state(v.state_mu);
   v.mounted = true;
   v.loop_device = device;
+  v.loop_rdev = rdev;
   return Ok();
 }
 
 Status VolumeManager::UnmountFilesystem(Volume& v, const std::string& name) {
-  std::string target = MountTarget(name);
-  Status s = mounter_.Unmount(target);
-  // EINVAL: not mounted any more (`docker plugin disable -f` unmounts the
-  // propagated mount behind our back), which is the state we wanted.
-  if (!s.ok() && s.error().sys_errno() != EINVAL) {
-    return s.error();
+  const std::string target = MountTarget(name);
+  auto kernel = KernelView::ReadMounts(mounter_);
+  if (!kernel.ok()) {
+    return kernel.error();
+  }
+  KernelView::Target on = kernel->MountsOn(target, StateOf(v).loop_rdev);
+  if (on.ours != nullptr && !on.ours_on_top) {
+    return Busy(target + " has " + Describe(*on.foreign) +
+                " mounted on top of the volume, which helixvol did not mount; unmount it first");
+  }
+  // No mount of ours there: `docker plugin disable -f` unmounted the
+  // propagated mount behind our back, which is the state we wanted.
+  if (on.ours != nullptr) {
+    Status s = mounter_.Unmount(target);
+    if (!s.ok() && s.error().sys_errno() != EINVAL) {
+      return s.error();
+    }
   }
   ::rmdir(target.c_str());
   std::lock_guard state(v.state_mu);
   v.mounted = false;
   v.loop_device.clear();
+  v.loop_rdev = 0;
   return Ok();
 }
 
@@ -89,10 +145,14 @@ Result<std::string> VolumeManager::Mount(const std::string& name, const std::str
   }
   Volume& v = **found;
   std::lock_guard op(v.op_mu);
-  auto [meta, mounted, loop, removed] = StateOf(v);
-  if (removed) {
+  VolumeState st = StateOf(v);
+  if (st.removed) {
     return NotFound(context + ": volume " + Quote(name) + " not found");
   }
+  if (!st.broken.empty()) {
+    return Error(ErrorKind::kSystem, context + ": " + st.broken);
+  }
+  VolumeMeta& meta = st.meta;
   // Many containers may share a snapshot: nobody can write to it.
   if (!meta.mount_refs.count(id) && !meta.mount_refs.empty() && meta.exclusive && !meta.snapshot) {
     return Busy(context + ": in use by another container (mount ID " +
@@ -100,18 +160,16 @@ Result<std::string> VolumeManager::Mount(const std::string& name, const std::str
                 "); a data root is exclusive because two Docker engines on one data root "
                 "corrupt it (create the volume with -o exclusive=false to share it)");
   }
-  const VolumeMeta before = meta;
-  meta.mount_refs[id]++;
-  // Save the reference before mounting: a crash in between leaves a reference
-  // without a mount, which recovery drops; never a mount nobody knows about.
-  if (auto s = SaveMeta(v, meta); !s.ok()) {
-    return s.error().Wrap(context);
-  }
-  if (!mounted) {
-    if (auto s = MountFilesystem(v, name); !s.ok()) {
-      if (auto undo = SaveMeta(v, before); !undo.ok()) {
-        spdlog::error("{}: roll back reference: {}", context, undo.error().message());
+  // Undoes a mount this call made, when it is not to be kept after all.
+  auto roll_back = [&] {
+    if (!st.mounted) {
+      if (auto s = UnmountFilesystem(v, name); !s.ok()) {
+        spdlog::error("{}: roll back the mount: {}", context, s.error().message());
       }
+    }
+  };
+  if (!st.mounted) {
+    if (auto s = MountFilesystem(v, name); !s.ok()) {
       return s.error().Wrap(context);
     }
   }
@@ -119,16 +177,18 @@ Result<std::string> VolumeManager::Mount(const std::string& name, const std::str
   if (took > config_.mount_timeout) {
     auto secs = std::chrono::duration_cast<std::chrono::seconds>(took).count();
     spdlog::warn("{}: took {}s, rolling back mount ID {}", context, secs, ShortId(id));
-    if (auto undo = SaveMeta(v, before); !undo.ok()) {
-      spdlog::error("{}: roll back reference: {}", context, undo.error().message());
-    } else if (before.mount_refs.empty()) {
-      (void)UnmountFilesystem(v, name);
-    }
+    roll_back();
     return Error(ErrorKind::kTimeout,
                  context + ": took " + std::to_string(secs) +
                      "s, longer than dockerd waits (MOUNT_TIMEOUT); rolled back so that no "
                      "container holds a mount it never received");
   }
+  meta.mount_refs[id]++;
+  if (auto s = SaveMeta(v, meta); !s.ok()) {
+    roll_back();
+    return s.error().Wrap(context);
+  }
+  FaultPoint("mount.ref-saved");
   spdlog::info("mounted volume {} for {} ({} reference(s))", name, ShortId(id), meta.References());
   return JoinPath(MountTarget(name), "data");
 }
@@ -141,7 +201,8 @@ Status VolumeManager::Unmount(const std::string& name, const std::string& id) {
   }
   Volume& v = **found;
   std::lock_guard op(v.op_mu);
-  auto [meta, mounted, loop, removed] = StateOf(v);
+  VolumeState st = StateOf(v);
+  VolumeMeta& meta = st.meta;
   auto it = meta.mount_refs.find(id);
   if (it == meta.mount_refs.end()) {
     return NotFound(context + ": no mount with ID " + Quote(id));
@@ -152,17 +213,17 @@ Status VolumeManager::Unmount(const std::string& name, const std::string& id) {
   // The reference goes whatever happens below: dockerd sends one Unmount per
   // Mount and will not ask again, so keeping it would lock the volume.
   Status unmounted = Ok();
-  if (meta.mount_refs.empty() && mounted) {
+  if (meta.mount_refs.empty() && st.mounted) {
     unmounted = UnmountFilesystem(v, name);
     if (!unmounted.ok()) {
       spdlog::warn("{}: {} (reference dropped anyway)", context, unmounted.error().message());
     }
+    FaultPoint("unmount.unmounted");
   }
-  if (auto s = SaveMeta(v, meta); !s.ok()) {
-    std::lock_guard state(v.state_mu);
-    v.meta = meta;  // in memory at least; recovery reconciles the file
+  if (auto s = SaveOrKeepMeta(v, meta); !s.ok()) {
     return s.error().Wrap(context);
   }
+  FaultPoint("unmount.ref-saved");
   if (!unmounted.ok()) {
     return unmounted.error().Wrap(context);
   }
@@ -180,7 +241,8 @@ Result<std::vector<std::string>> VolumeManager::Release(const std::string& name,
   }
   Volume& v = **found;
   std::lock_guard op(v.op_mu);
-  auto [meta, mounted, loop, removed] = StateOf(v);
+  VolumeState st = StateOf(v);
+  VolumeMeta& meta = st.meta;
   std::vector<std::string> dropped;
   if (id.empty()) {
     for (const auto& [ref, count] : meta.mount_refs) {
@@ -192,12 +254,12 @@ Result<std::vector<std::string>> VolumeManager::Release(const std::string& name,
   } else {
     return NotFound(context + ": no mount with ID " + Quote(id));
   }
-  if (meta.mount_refs.empty() && mounted) {
+  if (meta.mount_refs.empty() && st.mounted) {
     if (auto s = UnmountFilesystem(v, name); !s.ok()) {
       spdlog::warn("{}: {}", context, s.error().message());
     }
   }
-  if (auto s = SaveMeta(v, meta); !s.ok()) {
+  if (auto s = SaveOrKeepMeta(v, meta); !s.ok()) {
     return s.error().Wrap(context);
   }
   spdlog::warn("{}: dropped {} reference(s) by operator request", context, dropped.size());

@@ -1,11 +1,39 @@
 // Recovery at start: the pool's meta.json files say what should be; the
 // kernel's mount table and loop devices say what is. Where they disagree the
-// kernel wins, and every repair is logged.
+// kernel wins, and every repair is logged. Recovery acts only on what is
+// helixvol's: a mount at a volume's mount point counts only when it is of
+// the loop device bound to that volume's image (kernel_view.h), and a loop
+// device only when it is bound to the image with autoclear, as helixvol binds
+// them. A volume recovery cannot make whole is still registered, with the
+// reason in Status, so that it never drops out of dockerd's view.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "common/file_util.h"
 #include "common/log.h"
 #include "volume-plugin/volume_manager.h"
 
 namespace helix::vol {
+namespace {
+
+// A meta.json write (AtomicWriteFile) cut short by a crash leaves its
+// temporary file beside meta.json.
+void RemoveMetaTemps(const std::string& dir) {
+  auto names = ListDir(dir);
+  if (!names.ok()) {
+    return;
+  }
+  for (const std::string& n : *names) {
+    if (n.rfind(".meta.json.tmp-", 0) == 0) {
+      std::string path = JoinPath(dir, n);
+      if (::unlink(path.c_str()) == 0) {
+        spdlog::info("recovery: removed leftover {}", path);
+      }
+    }
+  }
+}
+
+}  // namespace
 
 Status VolumeManager::Recover() {
   HELIX_TRY(MakeDirs(PoolDir(), 0700));
@@ -14,9 +42,19 @@ Status VolumeManager::Recover() {
   if (!entries.ok()) {
     return entries.error();
   }
-  auto mounts = mounter_.List();
-  if (!mounts.ok()) {
-    return mounts.error();
+  auto pool = IdOf(PoolDir());
+  if (!pool.ok()) {
+    return pool.error();
+  }
+  space_layers_ = FindSpaceLayers(PoolDir(), loops_);
+  for (const SpaceLayer& l : space_layers_) {
+    spdlog::info("pool space: measured on {}", l.what);
+  }
+  (void)MeasurePool();  // logs the level the pool starts at
+  // One reading of the kernel for every volume.
+  auto kernel = KernelView::Read(mounter_, loops_);
+  if (!kernel.ok()) {
+    return kernel.error();
   }
   for (const auto& entry : *entries) {
     if (entry.rfind(".tmp-", 0) == 0) {
@@ -29,9 +67,21 @@ Status VolumeManager::Recover() {
       }
       continue;
     }
-    if (auto s = RecoverVolume(entry, *mounts); !s.ok()) {
-      // One bad volume must not take the others down with it.
-      spdlog::error("recovery: volume {} left out: {}", entry, s.error().message());
+    if (auto s = ValidateName(entry); !s.ok()) {
+      spdlog::warn("recovery: {} in {} is no volume: {}", entry, PoolDir(), s.error().message());
+      continue;
+    }
+    RecoverVolume(entry, *kernel, pool->dev);
+  }
+  // Mount points left empty by a crash; rmdir touches neither a mount point
+  // (EBUSY) nor a directory with anything in it.
+  if (auto dirs = ListDir(config_.mount_root); dirs.ok()) {
+    std::lock_guard lock(mu_);
+    for (const std::string& d : *dirs) {
+      auto it = volumes_.find(d);
+      if (it == volumes_.end() || !StateOf(*it->second).mounted) {
+        ::rmdir(JoinPath(config_.mount_root, d).c_str());
+      }
     }
   }
   std::lock_guard lock(mu_);
@@ -39,84 +89,105 @@ Status VolumeManager::Recover() {
   return Ok();
 }
 
-Status VolumeManager::RecoverVolume(const std::string& name,
-                                    const std::vector<MountEntry>& mounts) {
-  HELIX_TRY(ValidateName(name));
-  std::string meta_path = JoinPath(VolumeDir(name), "meta.json");
-  auto text = ReadFile(meta_path);
-  if (!text.ok()) {
-    return text.error();
-  }
-  auto meta = MetaFromJson(*text, meta_path);
-  if (!meta.ok()) {
-    return meta.error();
-  }
-  if (meta->name != name) {
-    return InvalidArgument(meta_path + ": names volume \"" + meta->name + "\"");
-  }
+void VolumeManager::RecoverVolume(const std::string& name, const KernelView& kernel,
+                                  dev_t pool_dev) {
   auto v = std::make_shared<Volume>();
-  v->meta = *meta;
-  std::string target = MountTarget(name);
-  const MountEntry* mount = nullptr;
-  for (const auto& m : mounts) {
-    if (m.target == target) {
-      mount = &m;  // the last one is the one on top
-    }
+  const std::string dir = VolumeDir(name);
+  const std::string meta_path = JoinPath(dir, "meta.json");
+  const std::string image = ImagePath(name);
+  const std::string target = MountTarget(name);
+  RemoveMetaTemps(dir);
+  auto text = ReadFile(meta_path);
+  auto meta = text.ok() ? MetaFromJson(*text, meta_path) : Result<VolumeMeta>(text.error());
+  if (meta.ok() && meta->name != name) {
+    meta = InvalidArgument(meta_path + ": names volume \"" + meta->name + "\"");
   }
-  auto id = IdOf(ImagePath(name));
-  if (!id.ok()) {
-    return id.error();
+  if (meta.ok()) {
+    v->meta = *meta;
+  } else {
+    v->meta.name = name;
+    v->broken = "meta.json cannot be read (" + meta.error().message() +
+                "); remove the volume, or repair the file and restart helixvol";
   }
-  auto loop = loops_.FindByBacking(*id);
-  if (!loop.ok()) {
-    return loop.error();
+  const LoopBinding* loop = nullptr;
+  if (auto id = IdOf(image); id.ok()) {
+    loop = kernel.LoopOf(*id);
+  } else if (id.error().sys_errno() == ENOENT) {
+    // Deleted under a mounted volume: the loop device still holds the
+    // unlinked file, and the filesystem on it is still mounted.
+    loop = kernel.LoopOfDeleted(image, pool_dev);
+    v->broken = "image " + image +
+                " is missing (deleted while the volume was mounted?); its data cannot come "
+                "back: `helixvol release` lets go of its mount, then remove the volume";
+  } else {
+    v->broken = "image: " + id.error().message();
   }
-  const bool referenced = meta->References() > 0;
-  if (mount) {
+  KernelView::Target on = kernel.MountsOn(target, loop != nullptr ? loop->rdev : 0);
+  if (on.foreign != nullptr) {
+    spdlog::warn("recovery: {} has {} mounted, which helixvol did not mount; left alone", target,
+                 Describe(*on.foreign));
+  }
+  if (on.ours != nullptr && on.ours_on_top) {
     // A plugin killed in the middle of a clone must not leave a desktop's
     // filesystem frozen. Thawing one that is not frozen does nothing.
     if (auto s = ops_.freezer.Thaw(target); !s.ok()) {
       spdlog::warn("recovery: thaw {}: {}", target, s.error().message());
     }
   }
-  if (mount && referenced) {
+  const int refs = v->meta.References();
+  if (on.ours != nullptr) {
     v->mounted = true;
-    v->loop_device = mount->source;
-    spdlog::info("recovery: volume {} is mounted on {} with {} reference(s)", name, mount->source,
-                 meta->References());
-  } else if (mount) {
-    // Mounted, but no container holds it: a crash between unmount and saving.
+    v->loop_device = loop->device;
+    v->loop_rdev = loop->rdev;
+  }
+  if (on.ours != nullptr && refs > 0) {
+    spdlog::info("recovery: volume {} is mounted on {} with {} reference(s)", name, loop->device,
+                 refs);
+  } else if (on.ours != nullptr) {
+    // Mounted, but no container holds it: a crash before Mount saved its
+    // reference (that Mount was never answered), or after Unmount dropped it.
     spdlog::warn("recovery: volume {} mounted without references; unmounting", name);
-    if (auto s = mounter_.Unmount(target); !s.ok()) {
+    if (auto s = UnmountFilesystem(*v, name); !s.ok()) {
       spdlog::warn("recovery: unmount {}: {}; kept mounted", target, s.error().message());
-      v->mounted = true;
-      v->loop_device = mount->source;
     }
-  } else if (referenced && loop->has_value()) {
+  } else if (refs > 0 && loop != nullptr) {
     // Our mount is gone (plugin disabled with -f, or its mount namespace
     // went away) but a loop device still backs it: a running container holds
     // its own copy of the mount. Keep the references; the next Mount of
     // this volume reuses the loop device, and the container's Unmount will
     // find its ID.
     spdlog::info("recovery: volume {} is held by a container through {}; references kept", name,
-                 **loop);
-  } else if (referenced) {
+                 loop->device);
+  } else if (refs > 0) {
     // Neither mounted nor backed by a loop device: nothing can be using it.
-    spdlog::warn("recovery: volume {}: dropping {} stale reference(s)", name, meta->References());
-    VolumeMeta cleared = *meta;
+    spdlog::warn("recovery: volume {}: dropping {} stale reference(s)", name, refs);
+    VolumeMeta cleared = v->meta;
     cleared.mount_refs.clear();
-    HELIX_TRY(AtomicWriteFile(meta_path, MetaToJson(cleared)));
-    v->meta = cleared;
-  } else if (loop->has_value()) {
-    // A loop device nobody mounts: attached before a crash, or left by hand.
-    spdlog::warn("recovery: volume {}: detaching orphaned {}", name, **loop);
-    if (auto s = loops_.Detach(**loop); !s.ok()) {
-      spdlog::warn("recovery: detach {}: {}", **loop, s.error().message());
+    if (auto s = SaveOrKeepMeta(*v, cleared); !s.ok()) {
+      spdlog::error("recovery: volume {}: {} (kept in memory)", name, s.error().message());
     }
+  } else if (loop != nullptr && loop->autoclear) {
+    // A loop device nobody mounts: attached before a crash. One without
+    // autoclear is someone's losetup, and theirs to detach.
+    spdlog::warn("recovery: volume {}: detaching orphaned {}", name, loop->device);
+    if (auto s = loops_.Detach(loop->device); !s.ok()) {
+      spdlog::warn("recovery: detach {}: {}", loop->device, s.error().message());
+    }
+  } else if (loop != nullptr) {
+    spdlog::warn("recovery: volume {}: {} is bound to its image by someone else; left alone", name,
+                 loop->device);
+  }
+  if (v->mounted && v->broken.empty() && !v->meta.snapshot) {
+    // A volume mounted before data/ was made (a crash, or an older helixvol).
+    if (auto s = MakeDirs(JoinPath(target, "data"), 0755); !s.ok()) {
+      spdlog::warn("recovery: volume {}: {}", name, s.error().message());
+    }
+  }
+  if (!v->broken.empty()) {
+    spdlog::error("recovery: volume {} is broken: {}", name, v->broken);
   }
   std::lock_guard lock(mu_);
   volumes_[name] = std::move(v);
-  return Ok();
 }
 
 }  // namespace helix::vol

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -60,15 +61,14 @@ class FakeLoopDevices : public LoopDevices {
     if (!id.ok()) return id.error();
     std::lock_guard lock(mu_);
     std::string dev = "/dev/loop" + std::to_string(next_++);
-    bound_[dev] = *id;
-    return AttachedLoop{dev, UniqueFd()};
+    bound_[dev] = Binding(dev, *id, image, read_only, /*autoclear=*/true);
+    return AttachedLoop{dev, UniqueFd(), RdevOf(dev)};
   }
-  Result<std::optional<std::string>> FindByBacking(FileId backing) override {
+  Result<std::vector<LoopBinding>> List() override {
     std::lock_guard lock(mu_);
-    for (const auto& [dev, id] : bound_) {
-      if (id == backing) return std::optional<std::string>(dev);
-    }
-    return std::optional<std::string>();
+    std::vector<LoopBinding> all;
+    for (const auto& [dev, b] : bound_) all.push_back(b);
+    return all;
   }
   Status Detach(const std::string& device) override {
     log_.Record("detach " + device);
@@ -80,23 +80,36 @@ class FakeLoopDevices : public LoopDevices {
   // Autoclear: called by FakeMounter when the device's last mount goes.
   void Autoclear(const std::string& device) {
     std::lock_guard lock(mu_);
-    bound_.erase(device);
+    if (auto it = bound_.find(device); it != bound_.end() && it->second.autoclear) {
+      bound_.erase(it);
+    }
   }
-  // Binds a device by hand, as a crash or a container's copy would leave it.
-  void Bind(const std::string& device, FileId id) {
+  // Binds a device by hand, as a crash or a container's copy would leave it
+  // (autoclear, as helixvol binds), or as `losetup` would (no autoclear).
+  void Bind(const std::string& device, FileId id, bool read_only = false, bool autoclear = true) {
     std::lock_guard lock(mu_);
-    bound_[device] = id;
+    bound_[device] = Binding(device, id, "", read_only, autoclear);
   }
   size_t BoundCount() {
     std::lock_guard lock(mu_);
     return bound_.size();
   }
+  // The device number of `device` ("/dev/loop3" -> 7:3), as the kernel
+  // would report it in mountinfo.
+  static dev_t RdevOf(const std::string& device) {
+    return makedev(7, static_cast<unsigned>(std::stoul(device.substr(9))));
+  }
 
  private:
+  static LoopBinding Binding(const std::string& dev, FileId id, const std::string& path, bool ro,
+                             bool autoclear) {
+    return LoopBinding{dev, RdevOf(dev), id, path, ro, autoclear};
+  }
+
   CallLog& log_;
   std::mutex mu_;
   int next_ = 0;
-  std::map<std::string, FileId> bound_;
+  std::map<std::string, LoopBinding> bound_;
 };
 
 class FakeMounter : public Mounter {
@@ -109,7 +122,9 @@ class FakeMounter : public Mounter {
     if (int err = log_.ShouldFail("mount"))
       return SysError("mount " + source + " on " + target, err);
     std::lock_guard lock(mu_);
-    mounts_.push_back({source, target, fstype, options});
+    MountEntry e{source, target, fstype, options, 0, options};
+    if (source.rfind("/dev/loop", 0) == 0) e.device = FakeLoopDevices::RdevOf(source);
+    mounts_.push_back(e);
     return Ok();
   }
   Status Unmount(const std::string& target) override {

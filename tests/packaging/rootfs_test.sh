@@ -44,7 +44,7 @@ assert c["entrypoint"][c["entrypoint"].index("--mount-root") + 1] == c["propagat
 assert "CAP_SYS_ADMIN" in c["linux"]["capabilities"]
 assert c["linux"]["allowAllDevices"] is True
 assert any(m["source"] == "/dev" for m in c["mounts"])
-assert {"DEFAULT_SIZE", "LOG_LEVEL", "POOL", "POOL_SIZE", "DEFAULT_FROM", "FREEZE_TIMEOUT"} <= {e["name"] for e in c["env"]}
+assert {"DEFAULT_SIZE", "LOG_LEVEL", "POOL", "POOL_SIZE", "DEFAULT_FROM", "FREEZE_TIMEOUT", "POOL_WARNING", "POOL_CRITICAL"} <= {e["name"] for e in c["env"]}
 PY
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

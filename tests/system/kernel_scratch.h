@@ -55,6 +55,16 @@ inline int CountLoopsBackedBy(FileId id) {
   return count;
 }
 
+// The mounts on `target`, topmost last.
+inline std::vector<MountEntry> MountsOn(const std::string& target) {
+  auto entries = KernelMounter().List();
+  REQUIRE(entries.ok());
+  std::vector<MountEntry> on;
+  std::copy_if(entries->begin(), entries->end(), std::back_inserter(on),
+               [&](const MountEntry& e) { return e.target == target; });
+  return on;
+}
+
 class KernelScratch {
  public:
   KernelScratch() { REQUIRE(!dir_.path().empty()); }
@@ -147,10 +157,11 @@ class KernelScratch {
         if (!found.ok() || !found->has_value()) {
           break;
         }
-        if (std::find(leaked.begin(), leaked.end(), **found) == leaked.end()) {
-          leaked.push_back(**found);
+        const std::string& device = (*found)->device;
+        if (std::find(leaked.begin(), leaked.end(), device) == leaked.end()) {
+          leaked.push_back(device);
         }
-        (void)loops.Detach(**found);
+        (void)loops.Detach(device);
       }
     }
     return leaked;

@@ -218,7 +218,15 @@ TEST_CASE("FindByBacking finds the device by file id and nothing for another fil
     auto found = loops.FindByBacking(*IdOf(image));
     REQUIRE(found.ok());
     REQUIRE(found->has_value());
-    CHECK(**found == loop->device);
+    const LoopBinding& b = **found;
+    CHECK(b.device == loop->device);
+    struct stat st;
+    REQUIRE(::stat(loop->device.c_str(), &st) == 0);
+    CHECK(b.rdev == st.st_rdev);
+    CHECK(b.backing == *IdOf(image));
+    CHECK(b.backing_path == image);
+    CHECK(b.autoclear);
+    CHECK_FALSE(b.read_only);
 
     auto none = loops.FindByBacking(*IdOf(other));
     REQUIRE(none.ok());

@@ -19,12 +19,6 @@ namespace {
 
 constexpr long kXfsMagic = 0x58465342;
 
-json Status(PluginProcess& p, const std::string& name) {
-  auto r = p.Call("Get", {{"Name", name}});
-  REQUIRE(r.ok());
-  return (*r)["Volume"]["Status"];
-}
-
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -35,7 +29,8 @@ std::string ReadAll(const std::string& path) {
 TEST_CASE("on ext4 POOL=auto keeps a self-managed XFS pool and clones by reflink",
           "[plugin][clone]") {
   REQUIRE_ROOT_OR_SKIP();
-  PluginProcess p(std::map<std::string, std::string>{{"POOL_SIZE", "1G"}, {"POOL_RESERVE", "64M"}});
+  PluginProcess p(std::map<std::string, std::string>{
+      {"POOL_SIZE", "1G"}, {"POOL_CRITICAL", "64M"}, {"POOL_WARNING", "64M"}});
   REQUIRE(p.Call("List", json(nullptr)).ok());  // answered once the pool is ready
   struct statfs fs {};
   REQUIRE(::statfs((p.state_dir() + "/pool").c_str(), &fs) == 0);
@@ -46,7 +41,7 @@ TEST_CASE("on ext4 POOL=auto keeps a self-managed XFS pool and clones by reflink
 
   // Clone while mounted and written: frozen for the copy, a clean filesystem.
   REQUIRE(p.Call("Create", {{"Name", "s1"}, {"Opts", {{"from", "gold"}, {"size", "512M"}}}}).ok());
-  auto s1 = Status(p, "s1");
+  auto s1 = p.Status("s1");
   CHECK(s1["clone_source"] == "gold");
   CHECK(s1["clone_method"] == "reflink");
   CHECK(s1["size"] == "512MiB");
@@ -75,7 +70,7 @@ TEST_CASE("on ext4 POOL=auto keeps a self-managed XFS pool and clones by reflink
   p.Kill(SIGKILL);
   p.Start();
   CHECK(helix::vol::testing::CountLoopsBackedBy(*helix::IdOf(p.state_dir() + "/pool.img")) == 1);
-  CHECK(Status(p, "s1")["mount_references"] == 1);
+  CHECK(p.Status("s1")["mount_references"] == 1);
   CHECK(ReadAll(s1mp + "/golden-file") == "changed in the session");
   for (auto [name, id] : std::vector<std::pair<std::string, std::string>>{
            {"gold", "writer"}, {"s1", "session"}, {"snap", "r1"}, {"snap", "r2"}}) {
@@ -91,7 +86,7 @@ TEST_CASE("POOL=copy makes real copies that share nothing", "[plugin][clone]") {
   PluginProcess p(std::map<std::string, std::string>{{"POOL", "copy"}});
   REQUIRE(p.Call("Create", {{"Name", "gold"}, {"Opts", {{"size", "64M"}}}}).ok());
   REQUIRE(p.Call("Create", {{"Name", "s1"}, {"Opts", {{"from", "gold"}}}}).ok());
-  auto s1 = Status(p, "s1");
+  auto s1 = p.Status("s1");
   CHECK(s1["clone_method"] == "copy");
   CHECK(s1.value("shared_bytes", uint64_t{0}) == 0);
   CHECK(p.CallError("Create", {{"Name", "s2"}, {"Opts", {{"from", "nope"}}}}) ==

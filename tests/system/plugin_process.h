@@ -28,23 +28,32 @@ namespace helix::testing {
 
 class PluginProcess {
  public:
-  explicit PluginProcess(std::map<std::string, std::string> env = {}) : env_(std::move(env)) {
+  // `state_dir` empty: a fresh one in the process's own temporary directory
+  // (on /tmp, which cannot reflink, so POOL=auto makes a self-managed pool).
+  explicit PluginProcess(std::map<std::string, std::string> env = {}, std::string state_dir = "")
+      : env_(std::move(env)), state_dir_(state_dir.empty() ? dir_ / "state" : state_dir) {
     Start();
   }
   ~PluginProcess() {
     Kill(SIGKILL);
-    // Unmount whatever is left under the mount root, deepest first.
+    // Unmount whatever is left under the mount root and the state
+    // directory, deepest first.
     vol::KernelMounter m;
     if (auto mounts = m.List(); mounts.ok()) {
       for (auto it = mounts->rbegin(); it != mounts->rend(); ++it) {
-        if (it->target.rfind(dir_.path(), 0) == 0) ::umount2(it->target.c_str(), MNT_DETACH);
+        if (it->target.rfind(dir_.path() + "/", 0) == 0 ||
+            it->target.rfind(state_dir_ + "/", 0) == 0) {
+          ::umount2(it->target.c_str(), MNT_DETACH);
+        }
       }
     }
   }
 
   std::string socket() const { return dir_ / "helixvol.sock"; }
-  std::string state_dir() const { return dir_ / "state"; }
+  std::string state_dir() const { return state_dir_; }
   std::string mount_root() const { return dir_ / "mounts"; }
+  // Scratch space beside the plugin's own files, gone with it.
+  std::string scratch(const std::string& rel) const { return dir_ / rel; }
   // Where volume directories are: on /tmp (ext4, no reflink) POOL=auto makes
   // a self-managed XFS pool, unless the test chose another POOL.
   std::string volumes_dir() const {
@@ -54,6 +63,18 @@ class PluginProcess {
   }
   std::string image(const std::string& name) const {
     return volumes_dir() + "/" + name + "/disk.img";
+  }
+  std::string meta(const std::string& name) const {
+    return volumes_dir() + "/" + name + "/meta.json";
+  }
+
+  // The environment of the next Start(); an empty value unsets.
+  void SetEnv(const std::string& name, const std::string& value) {
+    if (value.empty()) {
+      env_.erase(name);
+    } else {
+      env_[name] = value;
+    }
   }
 
   // Starts the binary and waits until it answers Activate.
@@ -80,6 +101,13 @@ class PluginProcess {
   int Kill(int sig) {
     if (pid_ <= 0) return 0;
     ::kill(pid_, sig);
+    return Wait();
+  }
+
+  // Waits for the process to end by itself (a fault point) and returns its
+  // wait status.
+  int Wait() {
+    if (pid_ <= 0) return 0;
     int status = 0;
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
@@ -95,10 +123,26 @@ class PluginProcess {
     REQUIRE_FALSE(r.ok());
     return r.error().message();
   }
+  // The Status of `name` in Get, which must succeed.
+  nlohmann::json Status(const std::string& name) {
+    auto r = Call("Get", {{"Name", name}});
+    INFO((r.ok() ? std::string() : r.error().message()));
+    REQUIRE(r.ok());
+    return (*r)["Volume"]["Status"];
+  }
+  // The names List answers, in its order.
+  std::vector<std::string> Names() {
+    auto r = Call("List", nlohmann::json::object());
+    REQUIRE(r.ok());
+    std::vector<std::string> names;
+    for (const auto& v : (*r)["Volumes"]) names.push_back(v["Name"]);
+    return names;
+  }
 
  private:
   TempDir dir_;
   std::map<std::string, std::string> env_;
+  std::string state_dir_;
   pid_t pid_ = -1;
 };
 

@@ -25,21 +25,12 @@ using testing::CountLoopsBackedBy;
 using testing::ErrorText;
 using testing::KernelScratch;
 using testing::kMiB;
+using testing::MountsOn;
 using testing::ReadAll;
 using testing::WithKernelScratch;
 using testing::WriteAt;
 
 constexpr uint64_t kPoolSize = 512 * static_cast<uint64_t>(kMiB);
-
-// The mounts on `target`, topmost last.
-std::vector<MountEntry> MountsOn(const std::string& target) {
-  auto entries = KernelMounter().List();
-  REQUIRE(entries.ok());
-  std::vector<MountEntry> on;
-  std::copy_if(entries->begin(), entries->end(), std::back_inserter(on),
-               [&](const MountEntry& e) { return e.target == target; });
-  return on;
-}
 
 // PreparePool with the real kernel, registering what a self-managed pool
 // mounts with the scratch so that teardown undoes it.
@@ -258,7 +249,7 @@ TEST_CASE("PreparePool after a kill -9 reuses the pool's loop device that a volu
     auto held = KernelLoopDevices().FindByBacking(*IdOf(image));
     REQUIRE(held.ok());
     REQUIRE(held->has_value());
-    CHECK(**held == info->device);
+    CHECK((*held)->device == info->device);
 
     auto again = Prepare(s, Config(state, "auto"));
     INFO(ErrorText(again));

@@ -30,7 +30,8 @@ struct Served {
     ManagerConfig config;
     config.state_dir = dir / "state";
     config.mount_root = dir / "mnt";
-    config.pool_reserve = 0;
+    config.pool_critical = 0;
+    config.pool_warning = 0;
     manager = std::make_unique<VolumeManager>(config, sys.Ops());
     REQUIRE(manager->Recover().ok());
     server = std::make_unique<PluginServer>(PluginServer::Options{socket(), {"VolumeDriver"}});

@@ -1,3 +1,5 @@
+#include <sys/sysmacros.h>
+
 #include <catch2/catch.hpp>
 
 #include "volume-plugin/mounter.h"
@@ -18,6 +20,19 @@ TEST_CASE("ParseMountInfo reads source, target, fstype and per-mount options") {
   CHECK(entries[1].source == "/dev/loop3");
   CHECK(entries[1].target == "/var/lib/helixvol/mounts/s1");
   CHECK(entries[1].options == "rw,noatime");
+}
+
+TEST_CASE("ParseMountInfo reads the device number and the superblock's options") {
+  auto entries = ParseMountInfo(
+      "512 22 7:3 / /m/s1 rw,noatime shared:204 - ext4 /dev/loop3 rw,errors=remount-ro\n"
+      "513 22 259:65539 / /m/s2 rw - ext4 /dev/loop65539 rw,emergency_ro\n"
+      "514 22 x:y / /m/odd rw - tmpfs tmpfs rw\n");
+  REQUIRE(entries.size() == 3);
+  CHECK(entries[0].device == makedev(7, 3));
+  CHECK(entries[0].super_options == "rw,errors=remount-ro");
+  CHECK(entries[1].device == makedev(259, 65539));
+  CHECK(entries[1].super_options == "rw,emergency_ro");
+  CHECK(entries[2].device == 0);
 }
 
 TEST_CASE("ParseMountInfo skips any number of optional fields up to the separator") {

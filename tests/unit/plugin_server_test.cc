@@ -10,11 +10,13 @@
 #include <future>
 #include <thread>
 
+#include <httplib.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <catch2/catch.hpp>
 
 #include "common/file_util.h"
 #include "common/log.h"
+#include "net/test_server.h"
 
 namespace helix {
 namespace {
@@ -22,34 +24,8 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-std::string MakeTempDir() {
-  char tmpl[] = "/tmp/helix-plugin-server-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  return tmpl;
-}
-
-// A PluginServer on a socket in a fresh directory, served from a thread.
-// Handlers are added before Start(), as the contract asks.
-struct TestServer {
-  std::string dir = MakeTempDir();
-  std::string socket = dir + "/run/plugin.sock";  // run/ does not exist yet
-  PluginServer server{{socket, {"VolumeDriver"}, 4}};
-  std::thread thread;
-
-  TestServer() { REQUIRE(InitLogging("off").ok()); }
-  void Start() {
-    REQUIRE(server.Listen().ok());
-    thread = std::thread([this] { server.Serve(); });
-  }
-  ~TestServer() {
-    server.Stop();
-    if (thread.joinable()) {
-      thread.join();
-    }
-    (void)RemoveTree(dir);
-    (void)InitLogging("info");
-  }
-};
+using helix::testing::MakeTempDir;
+using helix::testing::TestServer;
 
 struct RawAnswer {
   int status = 0;

@@ -15,29 +15,39 @@ namespace helix::vol {
 namespace {
 
 // Records every call and fails it: these paths must not touch the kernel.
-class NoKernel : public LoopDevices, public Mounter {
- public:
-  Result<AttachedLoop> Attach(const std::string& image, bool) override {
-    return Refuse("attach " + image);
-  }
-  Result<std::optional<std::string>> FindByBacking(FileId) override {
-    return Refuse("find by backing");
-  }
-  Status Detach(const std::string& device) override { return Refuse("detach " + device); }
-  Status Mount(const std::string& source, const std::string& target, const std::string&,
-               const std::string&) override {
-    return Refuse("mount " + source + " on " + target);
-  }
-  Status Unmount(const std::string& target) override { return Refuse("unmount " + target); }
-  Result<std::vector<MountEntry>> List() override { return Refuse("list"); }
-
+struct NoKernel {
   std::vector<std::string> calls;
-
- private:
   Error Refuse(const std::string& call) {
     calls.push_back(call);
     return Error(ErrorKind::kSystem, "unexpected " + call);
   }
+};
+
+class NoLoops : public LoopDevices {
+ public:
+  explicit NoLoops(NoKernel& k) : k_(k) {}
+  Result<AttachedLoop> Attach(const std::string& image, bool) override {
+    return k_.Refuse("attach " + image);
+  }
+  Result<std::vector<LoopBinding>> List() override { return k_.Refuse("list loops"); }
+  Status Detach(const std::string& device) override { return k_.Refuse("detach " + device); }
+
+ private:
+  NoKernel& k_;
+};
+
+class NoMounts : public Mounter {
+ public:
+  explicit NoMounts(NoKernel& k) : k_(k) {}
+  Status Mount(const std::string& source, const std::string& target, const std::string&,
+               const std::string&) override {
+    return k_.Refuse("mount " + source + " on " + target);
+  }
+  Status Unmount(const std::string& target) override { return k_.Refuse("unmount " + target); }
+  Result<std::vector<MountEntry>> List() override { return k_.Refuse("list"); }
+
+ private:
+  NoKernel& k_;
 };
 
 PoolConfig Config(const std::string& state, const std::string& mode) {
@@ -55,8 +65,10 @@ TEST_CASE("CloneMethodName names both methods as inspect shows them") {
 TEST_CASE("PreparePool refuses an unknown mode before making anything") {
   helix::testing::TempDir dir;
   NoKernel kernel;
+  NoLoops loops(kernel);
+  NoMounts mounts(kernel);
   std::string state = dir / "state";
-  auto info = PreparePool(Config(state, "fast"), kernel, kernel);
+  auto info = PreparePool(Config(state, "fast"), loops, mounts);
   REQUIRE_FALSE(info.ok());
   CHECK(info.error().kind() == ErrorKind::kInvalidArgument);
   CHECK(info.error().message() == "setting POOL=\"fast\": must be one of auto, reflink, copy");
@@ -69,7 +81,9 @@ TEST_CASE("PreparePool in copy mode makes <state>/volumes with the symlinks reso
   REQUIRE(MakeDirs(dir / "real").ok());
   REQUIRE(::symlink((dir / "real").c_str(), (dir / "link").c_str()) == 0);
   NoKernel kernel;
-  auto info = PreparePool(Config(dir / "link", "copy"), kernel, kernel);
+  NoLoops loops(kernel);
+  NoMounts mounts(kernel);
+  auto info = PreparePool(Config(dir / "link", "copy"), loops, mounts);
   INFO((info.ok() ? "" : info.error().message()));
   REQUIRE(info.ok());
   // Mount points are compared with mountinfo, which shows real paths.
@@ -84,8 +98,10 @@ TEST_CASE("PreparePool in copy or reflink mode refuses to hide an existing self-
   helix::testing::TempDir dir;
   REQUIRE(AtomicWriteFile(dir / "pool.img", "").ok());
   NoKernel kernel;
+  NoLoops loops(kernel);
+  NoMounts mounts(kernel);
   for (const char* mode : {"copy", "reflink"}) {
-    auto info = PreparePool(Config(dir.path(), mode), kernel, kernel);
+    auto info = PreparePool(Config(dir.path(), mode), loops, mounts);
     REQUIRE_FALSE(info.ok());
     CHECK(info.error().kind() == ErrorKind::kInvalidArgument);
     CHECK(info.error().message() == std::string("setting POOL=") + mode + ": " +

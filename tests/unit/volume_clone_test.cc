@@ -26,7 +26,8 @@ struct Fixture {
   explicit Fixture(std::string default_from = "") {
     config.state_dir = dir / "state";
     config.mount_root = dir / "mnt";
-    config.pool_reserve = 0;
+    config.pool_critical = 0;
+    config.pool_warning = 0;
     config.default_from = std::move(default_from);
     Restart();
   }

@@ -1,6 +1,7 @@
 #include "volume-plugin/volume_manager.h"
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <catch2/catch.hpp>
 #include <future>
@@ -35,7 +36,8 @@ struct Fixture {
   Fixture() {
     config.state_dir = dir / "state";
     config.mount_root = dir / "mnt";
-    config.pool_reserve = 0;
+    config.pool_critical = 0;
+    config.pool_warning = 0;
     Restart();
   }
   // A new manager over the same pool and kernel state, as after a kill -9.
@@ -109,15 +111,39 @@ TEST_CASE("a create that fails at mkfs leaves nothing behind", "[manager]") {
   REQUIRE(f.manager->Create("v1", {}).ok());
 }
 
-TEST_CASE("create refuses when the pool is under its reserve", "[manager]") {
+TEST_CASE("create refuses when the pool is under POOL_CRITICAL", "[manager]") {
   Fixture f;
-  f.config.pool_reserve = 1ull << 50;
+  f.config.pool_critical = 1ull << 50;
+  f.config.pool_warning = 1ull << 50;
   f.Restart();
   auto s = f.manager->Create("v1", {});
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().kind() == ErrorKind::kNoSpace);
-  CHECK(s.error().message().find("under the reserve of 1PiB (POOL_RESERVE)") != std::string::npos);
+  const std::string pool = f.config.state_dir + "/volumes";
+  CHECK(s.error().message().rfind("create volume \"v1\": ", 0) == 0);
+  CHECK(s.error().message().find(" free on the pool's filesystem " + pool +
+                                 ", under POOL_CRITICAL (1PiB): creates are refused until space "
+                                 "is freed there") != std::string::npos);
   CHECK(f.PoolEntries().empty());
+  CHECK(f.log.calls.empty());
+}
+
+TEST_CASE("inspect shows the pool's space level against the watermarks", "[manager]") {
+  Fixture f;
+  REQUIRE(f.manager->Create("v1", {}).ok());
+  CHECK(f.Status("v1")["pool_space"] == "ok");
+  REQUIRE(f.Status("v1")["pool_layers"].size() == 1);
+  CHECK(f.Status("v1")["pool_layers"][0]["path"] == f.config.state_dir + "/volumes");
+  CHECK(f.Status("v1")["pool_layers"][0]["free_bytes"] == f.Status("v1")["pool_free_bytes"]);
+  f.config.pool_warning = 1ull << 50;
+  f.Restart();
+  CHECK(f.Status("v1")["pool_space"] == "warning");
+  REQUIRE(f.manager->Create("v2", {}).ok());  // a warning refuses nothing
+  f.config.pool_critical = 1ull << 50;
+  f.Restart();
+  CHECK(f.Status("v1")["pool_space"] == "critical");
+  CHECK(f.manager->Create("v3", {}).error().kind() == ErrorKind::kNoSpace);
+  REQUIRE(f.manager->Mount("v1", kId1).ok());  // what exists stays usable
 }
 
 TEST_CASE("create is idempotent for the same options only", "[manager]") {
@@ -138,7 +164,7 @@ TEST_CASE("mount hands out data/ and counts references per mount ID", "[manager]
   REQUIRE(path.ok());
   CHECK(*path == f.config.mount_root + "/v1/data");
   CHECK(f.log.Count("mount /dev/loop0 " + f.config.mount_root +
-                    "/v1 ext4 noatime,errors=remount-ro,discard") == 1);
+                    "/v1 ext4 noatime,errors=remount-ro,discard,data_err=abort") == 1);
   // docker cp on a running container mounts again with the same ID.
   REQUIRE(f.manager->Mount("v1", kId1).ok());
   CHECK(f.log.Count("attach ") == 1);
@@ -321,13 +347,59 @@ TEST_CASE("recovery cleans leftovers: temp dirs, orphan mounts, orphan loops",
   REQUIRE(f.manager->Create("v1", {}).ok());
   REQUIRE(f.manager->Create("v2", {}).ok());
   REQUIRE(MakeDirs(f.config.state_dir + "/volumes/.tmp-0123456789abcdef/x").ok());
-  f.mounter.Add({"/dev/loop7", f.config.mount_root + "/v1", "ext4", "rw"});
+  REQUIRE(AtomicWriteFile(f.config.state_dir + "/volumes/v1/.meta.json.tmp-0a1b2c", "{").ok());
+  // v1 mounted by a Mount that never saved its reference; v2 attached only.
+  f.loops.Bind("/dev/loop7", *IdOf(f.config.state_dir + "/volumes/v1/disk.img"));
+  REQUIRE(f.mounter.Mount("/dev/loop7", f.config.mount_root + "/v1", "ext4", "rw").ok());
   f.loops.Bind("/dev/loop8", *IdOf(f.config.state_dir + "/volumes/v2/disk.img"));
   f.Restart();
   CHECK(f.PoolEntries().size() == 2);
+  CHECK(*ListDir(f.config.state_dir + "/volumes/v1") ==
+        std::vector<std::string>{"disk.img", "meta.json"});
   CHECK(f.mounter.MountCount() == 0);
   CHECK(f.log.Count("detach /dev/loop8") == 1);
   CHECK(f.Status("v1")["mounted"] == false);
+}
+
+TEST_CASE("recovery and mount leave alone what someone else mounted at a mount point",
+          "[manager][recovery]") {
+  Fixture f;
+  REQUIRE(f.manager->Create("v1", {}).ok());
+  const std::string target = f.config.mount_root + "/v1";
+  // A tmpfs, and a mount of a loop device bound to another file.
+  f.mounter.Add({"tmpfs", target, "tmpfs", "rw", makedev(0, 99), "rw"});
+  f.loops.Bind("/dev/loop9", FileId{makedev(8, 1), 12345});
+  REQUIRE(f.mounter.Mount("/dev/loop9", target, "ext4", "rw").ok());
+  f.Restart();
+  CHECK(f.log.Count("unmount ") == 0);
+  CHECK(f.mounter.MountCount() == 2);
+  CHECK(f.Status("v1")["mounted"] == false);
+  auto r = f.manager->Mount("v1", kId1);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().kind() == ErrorKind::kBusy);
+  CHECK(r.error().message() ==
+        "mount volume \"v1\": " + target +
+            " already has ext4 from /dev/loop9 mounted on it, which helixvol "
+            "did not mount; unmount it first");
+  CHECK(f.log.Count("attach ") == 0);
+  CHECK(f.Status("v1")["mount_references"] == 0);
+}
+
+TEST_CASE("unmount never takes off a mount someone put on top of the volume",
+          "[manager][recovery]") {
+  Fixture f;
+  REQUIRE(f.manager->Create("v1", {}).ok());
+  REQUIRE(f.manager->Mount("v1", kId1).ok());
+  const std::string target = f.config.mount_root + "/v1";
+  f.mounter.Add({"tmpfs", target, "tmpfs", "rw", makedev(0, 99), "rw"});
+  auto s = f.manager->Unmount("v1", kId1);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().message() == "unmount volume \"v1\": " + target +
+                                   " has tmpfs from tmpfs mounted on top of the volume, which "
+                                   "helixvol did not mount; unmount it first");
+  CHECK(f.log.Count("unmount ") == 0);
+  CHECK(f.mounter.MountCount() == 2);
+  CHECK(f.Status("v1")["mount_references"] == 0);  // dropped all the same
 }
 
 TEST_CASE("get and list do not wait behind a slow create", "[manager][concurrency]") {

@@ -121,8 +121,8 @@ _helixvol_launch_host_service() {
 _helixvol_stop_host_service() {
   local name=$1 pid
   pid=$(cat "$E2E_DIR/$name.pid" 2>/dev/null)
-  # 10 s: it takes about 5 to stop while dockerd holds an idle keep-alive connection to it
-  # (httplib's keep-alive timeout), and a SIGKILL would skip removing its socket.
+  # SIGTERM first, for up to 10 s: a SIGKILL would skip removing its socket. (It stops at
+  # once: idle connections, dockerd's included, hold no worker and delay nothing.)
   [[ -z $pid ]] || _e2e_terminate "$pid" 10
   rm -f "/run/docker/plugins/$name.sock"
   # Whatever it mounted under its state directory: the volumes (in mounts/, which is no

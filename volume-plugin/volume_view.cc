@@ -1,0 +1,93 @@
+// What Get, List and Path answer: a volume as dockerd and an operator see
+// it, read without waiting behind slow work on any volume (volume_manager.h).
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include "common/file_util.h"
+#include "common/size.h"
+#include "volume-plugin/volume_manager.h"
+
+namespace helix::vol {
+
+Result<std::string> VolumeManager::Path(const std::string& name) {
+  auto found = Find(name);
+  if (!found.ok()) {
+    return found.error();
+  }
+  std::lock_guard state((*found)->state_mu);
+  return (*found)->mounted ? JoinPath(MountTarget(name), "data") : std::string();
+}
+
+Result<VolumeView> VolumeManager::Get(const std::string& name) {
+  auto found = Find(name);
+  if (!found.ok()) {
+    return found.error();
+  }
+  VolumeState v = StateOf(**found);
+  const VolumeMeta& meta = v.meta;
+  const bool mounted = v.mounted;
+  VolumeView view{name, mounted ? JoinPath(MountTarget(name), "data") : "", meta.created_at, {}};
+  nlohmann::json& s = view.status;
+  s["size"] = FormatSize(meta.size_bytes);
+  s["size_bytes"] = meta.size_bytes;
+  std::string error = !v.broken.empty() ? v.broken : v.unsaved;
+  struct stat st {};
+  if (::stat(ImagePath(name).c_str(), &st) == 0) {
+    s["allocated_bytes"] = static_cast<uint64_t>(st.st_blocks) * 512;
+  } else if (int err = errno; error.empty()) {
+    error = SysError("image " + ImagePath(name), err).message();
+  }
+  s["mounted"] = mounted;
+  s["mount_references"] = meta.References();
+  s["exclusive"] = meta.exclusive;
+  s["options"] = meta.options;
+  s["snapshot"] = meta.snapshot;
+  if (!meta.clone_source.empty()) {
+    s["clone_source"] = meta.clone_source;
+    s["clone_method"] = meta.clone_method;
+  }
+  if (auto shared = ops_.cloner.SharedBytes(ImagePath(name)); shared.ok() && shared->has_value()) {
+    s["shared_bytes"] = **shared;
+  }
+  s["pool_clone_method"] = std::string(CloneMethodName(config_.clone_method));
+  if (mounted) {
+    s["loop_device"] = v.loop_device;
+    struct statvfs vfs {};
+    if (::statvfs(MountTarget(name).c_str(), &vfs) == 0) {
+      s["used_bytes"] = static_cast<uint64_t>(vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize;
+    }
+    if (auto kernel = KernelView::ReadMounts(mounter_); kernel.ok()) {
+      KernelView::Target on = kernel->MountsOn(MountTarget(name), v.loop_rdev);
+      s["read_only"] = on.ours != nullptr && IsReadOnly(*on.ours) && !meta.snapshot;
+      if (s["read_only"] == true && error.empty()) {
+        error =
+            "the filesystem stopped taking writes after a write error (ext4 remounted it "
+            "read-only; a full pool does this): stop its containers, free space in the pool, "
+            "then mount it again";
+      }
+    }
+  }
+  if (!error.empty()) {
+    s["error"] = error;
+  }
+  AddPoolStatus(s);
+  return view;
+}
+
+std::vector<VolumeView> VolumeManager::List() {
+  std::vector<std::pair<std::string, VolumePtr>> all;
+  {
+    std::lock_guard lock(mu_);
+    all.assign(volumes_.begin(), volumes_.end());
+  }
+  std::vector<VolumeView> out;
+  out.reserve(all.size());
+  for (const auto& [name, v] : all) {
+    std::lock_guard state(v->state_mu);
+    out.push_back(
+        {name, v->mounted ? JoinPath(MountTarget(name), "data") : "", v->meta.created_at, {}});
+  }
+  return out;
+}
+
+}  // namespace helix::vol
