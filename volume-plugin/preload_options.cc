@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/flags.h"
 #include "common/quote.h"
 #include "common/size.h"
 #include "volume-plugin/create_options.h"
@@ -70,14 +71,26 @@ Result<PreloadOptions> ParsePreloadArgs(const std::vector<std::string>& args,
   PreloadOptions o;
   o.host = docker_host_env.empty() ? "unix:///var/run/docker.sock" : docker_host_env;
   std::string shape = "privileged";
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& flag = args[i];
-    if (flag.rfind("--", 0) != 0) {
-      return InvalidArgument("preload: unexpected argument " + Quote(flag) +
-                             " (images go after --image, archives after --archive)");
-    }
-    if (i + 1 >= args.size()) return InvalidArgument("preload: flag " + flag + " needs a value");
-    const std::string& value = args[++i];
+  Flags flags({{"--name"},
+               {"--engine-image"},
+               {"--image"},
+               {"--archive"},
+               {"--host"},
+               {"--source-host"},
+               {"--driver"},
+               {"--size"},
+               {"--label"},
+               {"--shape"},
+               {"--cap-drop"},
+               {"--memory"},
+               {"--cpus"},
+               {"--pids-limit"},
+               {"--timeout"}},
+              /*positional=*/false, "preload: ", ", see helixvol help");
+  flags.OnUnexpected(" (images go after --image, archives after --archive)");
+  HELIX_TRY(flags.Parse(args));
+  // In the order given: --image and --archive are loaded in that order.
+  for (const auto& [flag, value] : flags.given()) {
     if (flag == "--name") {
       o.name = value;
     } else if (flag == "--engine-image") {
@@ -134,8 +147,6 @@ Result<PreloadOptions> ParsePreloadArgs(const std::vector<std::string>& args,
       } else {
         o.pids_limit = n;
       }
-    } else {
-      return InvalidArgument("preload: unknown flag " + Quote(flag) + ", see helixvol help");
     }
   }
   if (o.name.empty()) return InvalidArgument("preload: --name (the snapshot to make) is required");
