@@ -117,9 +117,10 @@ assert_contains "$(raw logs-only)" " 101 " "harmless twin: attaching to a deskto
 victim_ran logs-only && e2e_fail "an attach without stdin delivered input"
 assert_eq hi "$(echo hi | docker run -i --rm $bb cat)" "harmless twin: docker run -i (CLI 28)"
 assert_eq hi "$(echo hi | /usr/bin/docker run -i --rm $bb cat)" "harmless twin: docker run -i (CLI 20.10)"
-docker run -d -i --name pipe $bb cat >/dev/null
-printf 'echo-through-attach\n' | timeout -k 1 3 docker attach --sig-proxy=false pipe >/dev/null || true
-e2e_retry 10 bash -c 'docker logs pipe | grep -q echo-through-attach' ||
+# The container exits after one line, which ends the attach: no timing guess on a slow host.
+docker run -d -i --name pipe $bb sh -c 'read -r line; echo "$line"' >/dev/null
+printf 'echo-through-attach\n' | timeout -k 5 60 docker attach --sig-proxy=false pipe >/dev/null || true
+e2e_retry 30 bash -c 'docker logs pipe | grep -q echo-through-attach' ||
   e2e_fail "harmless twin: docker attach with stdin to an ordinary container"
 e2e_pass "harmless twin: docker attach with stdin to an ordinary container"
 

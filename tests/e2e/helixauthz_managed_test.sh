@@ -36,7 +36,8 @@ assert_contains "$E2E_LAST_ERR" "authorization denied by plugin helixauthz" \
 # An invalid edit: the last good policy stays in force.
 echo '{"version": 1, "privileged": {"images": ["not-an-id"]}}' >"$policy.new"
 mv "$policy.new" "$policy"
-sleep 3
+e2e_retry 30 grep -q 'policy reload failed' "$E2E_DIR/outer/dockerd.log" ||
+  e2e_fail "the invalid edit was never read"
 docker run -d --name desktop-2 "${priv[@]}" "${desktop[@]/s1/s2}" --volume-driver helixvol \
   -v s2:/var/lib/docker helix-e2e/dind >/dev/null
 e2e_pass "after an invalid edit the last good policy still admits desktops"

@@ -7,8 +7,8 @@ Content-Type values with non-ASCII spaces.
 usage: raw_http.py SOCKET REQUEST_FILE [FOLLOW_UP_FILE]
   REQUEST_FILE  the request (head and body) exactly as sent; "\\n" line ends in
                 the head are turned into "\\r\\n"
-  FOLLOW_UP     bytes sent a second after the request (input for a hijacked
-                attach), if any
+  FOLLOW_UP     bytes sent once the answer's head has arrived (input for a
+                hijacked attach), if any
 The whole answer is written to REQUEST_FILE.answer.
 """
 import socket
@@ -24,15 +24,25 @@ def main():
     s = socket.socket(socket.AF_UNIX)
     s.connect(sock_path)
     s.sendall(raw)
-    time.sleep(1.0)
+    # Wait for the answer's head however slow the engine is (a loaded CI host), then
+    # send the follow-up: were the attach let through, it would reach the shell.
+    s.settimeout(60.0)
+    answer = b""
+    try:
+        while b"\r\n\r\n" not in answer:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    except OSError:
+        pass
     if len(sys.argv) > 3:
         try:
             s.sendall(open(sys.argv[3], "rb").read())
         except OSError:
             pass  # the engine answered and closed: nothing was attached
         time.sleep(1.0)
-    s.settimeout(2.0)
-    answer = b""
+    s.settimeout(1.0)
     try:
         while True:
             chunk = s.recv(65536)
