@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # helixauthz's packaging: the managed-plugin bundle is self-contained (inside its rootfs,
 # with nothing from the host, helixauthz runs and validates the shipped policy), its manifest
-# names what dockerd needs, and the host-service unit passes systemd-analyze verify.
+# names what dockerd needs, and the host-service unit passes systemd-analyze verify. The
+# shipped policy for userns-remapped engines (policy-userns.json beside POLICY) is valid too,
+# and pins the seccomp profile that contrib/userns-desktop ships, by its digest.
 #   authz_packaging_test.sh BUNDLE_DIR POLICY UNIT HELIXAUTHZ_BINARY
 set -uo pipefail
 bundle=$1 policy=$2 unit=$3 binary=$4 root=$1/rootfs
@@ -14,11 +16,19 @@ if [ "$(id -u)" != 0 ]; then
   exit 0
 fi
 mount -t proc proc "$root/proc"
-trap 'umount "$root/proc"; rm -f "$root/tmp/policy.json" "$root/tmp/bad.json"' EXIT
+trap 'umount "$root/proc"; rm -f "$root/tmp/policy.json" "$root/tmp/bad.json" "$root/tmp/policy-userns.json"' EXIT
 check "helixauthz runs in the rootfs" chroot "$root" /usr/bin/helixauthz help >/dev/null
 cp "$policy" "$root/tmp/policy.json"
 check "the shipped policy is valid" chroot "$root" /usr/bin/helixauthz validate \
   --policy /tmp/policy.json >/dev/null
+userns_policy=$(dirname "$policy")/policy-userns.json
+cp "$userns_policy" "$root/tmp/policy-userns.json"
+check "the shipped userns policy is valid" chroot "$root" /usr/bin/helixauthz validate \
+  --policy /tmp/policy-userns.json >/dev/null
+profile=$(cd "$(dirname "$0")/../.." && pwd)/contrib/userns-desktop/seccomp-userns.json
+digest=$("$binary" seccomp-digest "$profile")
+check "the userns policy pins contrib's seccomp profile ($digest)" \
+  grep -qF "\"$digest\"" "$userns_policy"
 echo '{"version": 1, "nonsense": true}' >"$root/tmp/bad.json"
 out=$(chroot "$root" /usr/bin/helixauthz validate --policy /tmp/bad.json 2>&1)
 rc=$?
