@@ -13,7 +13,7 @@ bool IsAlnum(char c) {
 }
 
 const std::set<std::string>& ValidOptions() {
-  static const std::set<std::string> kValid = {"exclusive", "from", "size", "snapshot"};
+  static const std::set<std::string> kValid = {"exclusive", "from", "owner", "size", "snapshot"};
   return kValid;
 }
 
@@ -64,6 +64,31 @@ static Result<bool> ParseBool(const std::map<std::string, std::string>& opts,
     return false;
   }
   return BadOption(key, it->second, "must be true or false");
+}
+
+Result<Owner> ParseOwner(std::string_view text) {
+  const std::string why = "must be UID:GID in decimal, as 100000:100000";
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos) {
+    return InvalidArgument(why);
+  }
+  auto number = [](std::string_view digits) -> std::optional<uint32_t> {
+    if (digits.empty() || digits.size() > 10) return std::nullopt;
+    uint64_t n = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return std::nullopt;
+      n = n * 10 + static_cast<uint64_t>(c - '0');
+    }
+    // (uid_t)-1 means "unchanged" to chown: not an owner.
+    if (n >= 0xffffffffull) return std::nullopt;
+    return static_cast<uint32_t>(n);
+  };
+  auto uid = number(text.substr(0, colon));
+  auto gid = number(text.substr(colon + 1));
+  if (!uid || !gid) {
+    return InvalidArgument(why);
+  }
+  return Owner{*uid, *gid};
 }
 
 bool IsAnonymousName(std::string_view name) {
@@ -122,6 +147,14 @@ Result<CreateOptions> ParseCreateOptions(const std::map<std::string, std::string
       }
     }
     out.from = it->second;
+  }
+  if (auto it = opts.find("owner"); it != opts.end()) {
+    if (!it->second.empty()) {
+      if (auto o = ParseOwner(it->second); !o.ok()) {
+        return BadOption("owner", it->second, o.error().message());
+      }
+    }
+    out.owner = it->second;
   }
   if (out.snapshot && out.from.value_or("").empty()) {
     return BadOption("snapshot", opts.at("snapshot"), "needs from=<volume> to snapshot");

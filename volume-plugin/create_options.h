@@ -35,6 +35,10 @@ struct CreateOptions {
   // apply), "" when given empty (opting out of DEFAULT_FROM).
   std::optional<std::string> from;
   bool snapshot = false;
+  // Owner of the volume's data/ directory, "UID:GID"; nullopt when `owner`
+  // was not given (DEFAULT_OWNER, else a clone source's owner, may then
+  // apply), "" when given empty (root, as without the option).
+  std::optional<std::string> owner;
   // The options exactly as given, kept in meta.json and shown by inspect.
   std::map<std::string, std::string> given;
 
@@ -49,6 +53,16 @@ bool IsAnonymousName(std::string_view name);
 
 // "invalid option key="value": why", the shape of every option error.
 Error BadOption(const std::string& key, const std::string& value, const std::string& why);
+
+struct Owner {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
+// "UID:GID" in decimal (as "100000:100000"), each below 4294967295 (which
+// chown reads as "leave unchanged"). The error says what is wrong with
+// `text`; callers name the option or setting it came from.
+Result<Owner> ParseOwner(std::string_view text);
 
 // Parses the `-o key=value` map dockerd passes in Create's Opts.
 Result<CreateOptions> ParseCreateOptions(const std::map<std::string, std::string>& opts,

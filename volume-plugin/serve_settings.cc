@@ -45,6 +45,7 @@ Result<ServeSettings> ReadServeSettings(const Environment& env, const std::strin
   HELIX_SETTING(mount_timeout, env.Unsigned("MOUNT_TIMEOUT", 25));
   HELIX_SETTING(freeze_timeout, env.Unsigned("FREEZE_TIMEOUT", 10));
   HELIX_SETTING(m.default_from, env.String("DEFAULT_FROM", ""));
+  HELIX_SETTING(m.default_owner, env.String("DEFAULT_OWNER", ""));
   HELIX_SETTING(s.pool.mode, env.Choice("POOL", {"auto", "reflink", "copy"}, "auto"));
   HELIX_SETTING(s.pool.self_managed_size, env.Size("POOL_SIZE", "100G"));
 #undef HELIX_SETTING
@@ -55,6 +56,12 @@ Result<ServeSettings> ReadServeSettings(const Environment& env, const std::strin
     if (auto v = ValidateName(m.default_from); !v.ok()) {
       return InvalidArgument("setting DEFAULT_FROM=\"" + m.default_from +
                              "\": " + v.error().message());
+    }
+  }
+  if (!m.default_owner.empty()) {
+    if (auto o = ParseOwner(m.default_owner); !o.ok()) {
+      return InvalidArgument("setting DEFAULT_OWNER=\"" + m.default_owner +
+                             "\": " + o.error().message());
     }
   }
   if (m.default_size > m.max_size) {

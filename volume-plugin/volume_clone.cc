@@ -145,6 +145,9 @@ Result<CloneMethod> VolumeManager::CloneImage(const std::string& source, const s
   }
   meta.size_bytes = size;
   meta.clone_source = source;
+  if (!options.owner.has_value()) {
+    meta.owner = src_meta.owner;
+  }
   meta.clone_method = std::string(CloneMethodName(method));
   return method;
 }

@@ -141,6 +141,9 @@ Status VolumeManager::Create(const std::string& name,
       name != config_.default_from) {
     chosen.from = config_.default_from;
   }
+  if (!chosen.owner.has_value() && !config_.default_owner.empty()) {
+    chosen.owner = config_.default_owner;
+  }
   Status s = CreateLocked(name, chosen);
   std::lock_guard lock(mu_);
   creating_.erase(name);
@@ -170,6 +173,7 @@ Status VolumeManager::CreateLocked(const std::string& name, const CreateOptions&
   v->meta.exclusive = options.exclusive;
   v->meta.options = options.given;
   v->meta.snapshot = options.snapshot;
+  v->meta.owner = options.owner.value_or("");
   if (options.from.has_value() && !options.from->empty()) {
     auto method = CloneImage(*options.from, image, options, v->meta);
     if (!method.ok()) {

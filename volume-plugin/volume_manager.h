@@ -50,6 +50,9 @@ struct ManagerConfig {
   // DEFAULT_FROM: volumes created without `from` (but not anonymous ones)
   // are cloned from this volume. Empty: none.
   std::string default_from;
+  // DEFAULT_OWNER: "UID:GID" for data/ of volumes created without `owner`
+  // (clones then keep their source's only when this is empty). Empty: none.
+  std::string default_owner;
   // FREEZE_TIMEOUT: the longest a mounted source stays frozen for a clone;
   // past it the source is thawed and the clone abandoned, so a desktop never
   // hangs on a stuck clone.

@@ -24,6 +24,9 @@ std::string MetaToJson(const VolumeMeta& meta) {
     j["clone_source"] = meta.clone_source;
     j["clone_method"] = meta.clone_method;
   }
+  if (!meta.owner.empty()) {
+    j["owner"] = meta.owner;
+  }
   if (meta.snapshot) {
     j["snapshot"] = true;
   }
@@ -52,6 +55,7 @@ Result<VolumeMeta> MetaFromJson(const std::string& text, const std::string& orig
     m.clone_source = j.value("clone_source", "");
     m.clone_method = j.value("clone_method", "");
     m.snapshot = j.value("snapshot", false);
+    m.owner = j.value("owner", std::string());
     return m;
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(origin + ": " + e.what());

@@ -12,6 +12,9 @@
 // volume recovery then considers free. Unmount unmounts first and saves
 // after: a crash in between leaves a reference with neither mount nor loop
 // device behind it, which recovery drops.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
 
 #include "common/file_util.h"
@@ -39,6 +42,32 @@ Status CheckReusable(const LoopBinding& b, const std::string& image, bool snapsh
                 ", which helixvol did not set up; a snapshot is mounted only from a read-only "
                 "device: detach it (losetup -d " +
                 b.device + ") once nothing uses it");
+  }
+  return Ok();
+}
+
+// `-o owner`: data/ belongs to the desktop's remapped root, so its engine
+// (host uid 100000, say) can chmod its data root. Only the top directory: a
+// clone stays O(1), and what is below it belongs to whoever wrote it. Set at
+// every mount, so an owner given to a clone applies to its source's data/.
+// A snapshot is read-only and keeps the owner it had.
+Status ApplyOwner(const std::string& data, const VolumeMeta& meta) {
+  if (meta.owner.empty() || meta.snapshot) {
+    return Ok();
+  }
+  auto owner = ParseOwner(meta.owner);
+  if (!owner.ok()) {
+    return owner.error().Wrap("owner " + Quote(meta.owner) + " in meta.json");
+  }
+  struct stat st {};
+  if (::lstat(data.c_str(), &st) != 0) {
+    return SysError("stat " + data);
+  }
+  if (st.st_uid == owner->uid && st.st_gid == owner->gid) {
+    return Ok();
+  }
+  if (::lchown(data.c_str(), owner->uid, owner->gid) != 0) {
+    return SysError("chown " + data + " to " + meta.owner);
   }
   return Ok();
 }
@@ -95,6 +124,10 @@ Status VolumeManager::MountFilesystem(Volume& v, const std::string& name) {
   // dockerd gets data/, so lost+found never makes a new volume look non-empty
   // (dockerd copies an image's files into a volume only when it is empty).
   if (auto s = MakeDirs(JoinPath(target, "data"), 0755); !s.ok()) {
+    (void)mounter_.Unmount(target);
+    return s.error();
+  }
+  if (auto s = ApplyOwner(JoinPath(target, "data"), StateOf(v).meta); !s.ok()) {
     (void)mounter_.Unmount(target);
     return s.error();
   }

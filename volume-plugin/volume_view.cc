@@ -42,6 +42,9 @@ Result<VolumeView> VolumeManager::Get(const std::string& name) {
   s["exclusive"] = meta.exclusive;
   s["options"] = meta.options;
   s["snapshot"] = meta.snapshot;
+  if (!meta.owner.empty()) {
+    s["owner"] = meta.owner;
+  }
   if (!meta.clone_source.empty()) {
     s["clone_source"] = meta.clone_source;
     s["clone_method"] = meta.clone_method;

@@ -83,12 +83,37 @@ TEST_CASE("bad sizes are refused naming the option and the value", "[options]") 
 
 TEST_CASE("unknown options are refused with the list of valid ones", "[options]") {
   CHECK(OptionError({{"bogus", "1"}}) ==
-        R"(invalid option "bogus" (valid: exclusive, from, size, snapshot))");
+        R"(invalid option "bogus" (valid: exclusive, from, owner, size, snapshot))");
   CHECK(OptionError({{"sise", "2G"}}) ==
-        R"(invalid option "sise" (valid: exclusive, from, size, snapshot))");
+        R"(invalid option "sise" (valid: exclusive, from, owner, size, snapshot))");
 }
 
 TEST_CASE("exclusive takes only true or false", "[options]") {
   CHECK(OptionError({{"exclusive", "maybe"}}) ==
         R"(invalid option exclusive="maybe": must be true or false)");
+}
+
+TEST_CASE("owner is UID:GID in decimal, or empty for none", "[options]") {
+  auto given = ParseCreateOptions({{"owner", "100000:100001"}}, kLimits);
+  REQUIRE(given.ok());
+  CHECK(given->owner == "100000:100001");
+  auto none = ParseCreateOptions({{"owner", ""}}, kLimits);
+  REQUIRE(none.ok());
+  CHECK(none->owner == "");
+  auto absent = ParseCreateOptions({}, kLimits);
+  REQUIRE(absent.ok());
+  CHECK_FALSE(absent->owner.has_value());
+  auto parsed = helix::vol::ParseOwner("4294967294:0");
+  REQUIRE(parsed.ok());
+  CHECK(parsed->uid == 4294967294u);
+  CHECK(parsed->gid == 0);
+}
+
+TEST_CASE("a bad owner names the option and the value", "[options]") {
+  const std::string why = ": must be UID:GID in decimal, as 100000:100000";
+  for (std::string bad : {"100000", "root:root", "100000:", ":5", "-1:0", "1:2:3", "4294967295:0",
+                          "99999999999:0", " 1:1", "0x10:0"}) {
+    CAPTURE(bad);
+    CHECK(OptionError({{"owner", bad}}) == "invalid option owner=\"" + bad + "\"" + why);
+  }
 }

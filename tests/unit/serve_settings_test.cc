@@ -65,5 +65,14 @@ TEST_CASE("a bad serve setting names itself and its value", "[settings]") {
   CHECK(ErrorOf({{"POOL", "fast"}}).rfind(R"(setting POOL="fast": )", 0) == 0);
 }
 
+TEST_CASE("DEFAULT_OWNER is UID:GID, checked at start", "[settings]") {
+  auto s = Read({{"DEFAULT_OWNER", "100000:100000"}});
+  REQUIRE(s.ok());
+  CHECK(s->manager.default_owner == "100000:100000");
+  CHECK(Read({})->manager.default_owner.empty());
+  CHECK(ErrorOf({{"DEFAULT_OWNER", "dockremap"}}) ==
+        R"(setting DEFAULT_OWNER="dockremap": must be UID:GID in decimal, as 100000:100000)");
+}
+
 }  // namespace
 }  // namespace helix::vol
