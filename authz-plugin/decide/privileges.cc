@@ -119,30 +119,37 @@ Result<std::optional<std::string>> PrivilegeReason(const Rules& rules, const jso
 
 namespace {
 
-// Whether `hc` stays within `desktop`'s powers: not privileged, nothing
-// beyond its allowlists, dockerd's masked and read-only paths, no host
-// namespace.
-Result<bool> FitsShape(const DesktopRules& desktop, const json& hc) {
+// What takes `hc` beyond `desktop`'s powers (privileged, beyond its
+// allowlists, dockerd's masked and read-only paths changed, a host
+// namespace), as "<field> <value>"; nullopt when it stays within them.
+Result<std::optional<std::string>> BeyondShape(const DesktopRules& desktop, const json& hc) {
+  using Why = std::optional<std::string>;
   auto privileged = BoolField(hc, "privileged", "HostConfig.Privileged");
   if (!privileged.ok()) return privileged.error();
-  if (*privileged) return false;
+  if (*privileged) return Why("HostConfig.Privileged true");
   auto excess = FirstExcess(desktop.allowed, hc);
   if (!excess.ok()) return excess.error();
-  if (*excess) return false;
+  if (*excess) {
+    const Excess& e = **excess;
+    return Why(e.value.empty() ? e.field : e.field + " " + Quote(e.value));
+  }
   for (const auto& [key, field, defaults] :
        {std::tuple{"maskedpaths", "HostConfig.MaskedPaths", &kDefaultMaskedPaths},
         {"readonlypaths", "HostConfig.ReadonlyPaths", &kDefaultReadonlyPaths}}) {
     auto paths = PathsReason(hc, key, field, *defaults);
     if (!paths.ok()) return paths.error();
-    if (*paths) return false;
+    if (*paths) return Why(**paths);
   }
-  for (const char* key :
-       {"networkmode", "pidmode", "ipcmode", "utsmode", "usernsmode", "cgroupnsmode"}) {
-    auto mode = StringField(hc, key, key);
+  static const std::pair<const char*, const char*> kNamespaces[] = {
+      {"networkmode", "HostConfig.NetworkMode"}, {"pidmode", "HostConfig.PidMode"},
+      {"ipcmode", "HostConfig.IpcMode"},         {"utsmode", "HostConfig.UTSMode"},
+      {"usernsmode", "HostConfig.UsernsMode"},   {"cgroupnsmode", "HostConfig.CgroupnsMode"}};
+  for (const auto& [key, field] : kNamespaces) {
+    auto mode = StringField(hc, key, field);
     if (!mode.ok()) return mode.error();
-    if (*mode == "host") return false;
+    if (*mode == "host") return Why(std::string(field) + " \"host\"");
   }
-  return true;
+  return Why();
 }
 
 }  // namespace
@@ -152,9 +159,12 @@ Result<Shape> ShapeOf(const Rules& rules, const json& hc) {
   if (!reason.ok()) return reason.error();
   if (!*reason) return Shape{};
   if (rules.userns.enabled()) {
-    auto fits = FitsShape(rules.userns, hc);
-    if (!fits.ok()) return fits.error();
-    if (*fits) return Shape{&rules.userns, **reason};
+    auto beyond = BeyondShape(rules.userns, hc);
+    if (!beyond.ok()) return beyond.error();
+    if (!*beyond) return Shape{&rules.userns, **reason};
+    // What makes it more than a user-namespaced desktop is the reason it
+    // is judged as privileged, and the one the caller needs to read.
+    return Shape{&rules.privileged, **beyond};
   }
   return Shape{&rules.privileged, **reason};
 }
