@@ -17,6 +17,7 @@
 #include "authz-plugin/policy/policy_store.h"
 #include "authz-plugin/protocol/authorizer.h"
 #include "common/docker_client.h"
+#include "common/json_compact.h"
 #include "common/log.h"
 #include "common/serve.h"
 #include "common/sha256.h"

@@ -141,28 +141,4 @@ bool IsImageId(std::string_view text) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-std::optional<std::string> CompactJson(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  bool in_string = false, escaped = false;
-  for (char ch : text) {
-    if (in_string) {
-      out += ch;
-      if (escaped) {
-        escaped = false;
-      } else if (ch == '\\') {
-        escaped = true;
-      } else if (ch == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') continue;
-    if (ch == '"') in_string = true;
-    out += ch;
-  }
-  if (in_string) return std::nullopt;
-  return out;
-}
-
 }  // namespace helix::authz

@@ -47,9 +47,4 @@ std::optional<int> CompareApiVersions(std::string_view a, std::string_view b);
 // "sha256:" followed by 64 lower-case hex digits.
 bool IsImageId(std::string_view text);
 
-// JSON with the white space outside strings removed, as Go's json.Compact
-// (which the docker CLI applies to a seccomp profile before sending it)
-// writes it; nullopt when a string is left open. Nothing is validated.
-std::optional<std::string> CompactJson(std::string_view text);
-
 }  // namespace helix::authz

@@ -7,11 +7,13 @@
 #include <catch2/catch.hpp>
 
 #include "authz-plugin/docker/docker_values.h"
+#include "common/json_compact.h"
 #include "common/sha256.h"
 #include "fakes/authz_fixtures.h"
 
 using namespace helix::authz;
 using namespace helix::authz::testing;
+using helix::CompactJson;
 using nlohmann::json;
 
 namespace {
