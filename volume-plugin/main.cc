@@ -30,7 +30,8 @@ commands:
              images into the engine image's own engine on a new volume and
              seal it as a snapshot (docs/golden-data-roots.md for all flags:
              --host, --source-host, --driver, --size, --label, --shape,
-             --cap-drop, --memory, --cpus, --pids-limit, --timeout)
+             --seccomp, --owner, --cap-drop, --memory, --cpus, --pids-limit,
+             --timeout)
   help       print this text
 
 settings (environment): DEFAULT_SIZE (20G), MAX_SIZE (1T), POOL_WARNING (10G),

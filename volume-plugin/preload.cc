@@ -108,6 +108,7 @@ class Run {
     const std::string stage = root + "-stage";
     json root_opts = {{"from", ""}};
     if (!o_.size.empty()) root_opts["size"] = o_.size;
+    if (!o_.owner.empty()) root_opts["owner"] = o_.owner;
     HELIX_TRY(CreateVolume(root, o_.driver, root_opts));
     HELIX_TRY(CreateVolume(stage, "local", json::object()));
     uint64_t total = 0;
@@ -290,7 +291,14 @@ class Run {
            {"Target", "/var/lib/docker"},
            {"VolumeOptions", {{"DriverConfig", {{"Name", o_.driver}}}}}},
           {{"Type", "volume"}, {"Source", stage}, {"Target", kStageDir}, {"ReadOnly", true}}}}};
-    if (o_.privileged) {
+    if (o_.userns) {
+      // What the docker CLI sends for the userns desktop's flags
+      // (docs/userns-desktops.md): its capabilities, the pinned profile,
+      // forwarding on.
+      hc["CapAdd"] = {"SYS_ADMIN", "NET_ADMIN"};
+      hc["SecurityOpt"] = {"seccomp=" + o_.seccomp, "apparmor=unconfined"};
+      hc["Sysctls"] = {{"net.ipv4.ip_forward", "1"}};
+    } else if (o_.privileged) {
       hc["Privileged"] = true;
     } else {
       // What the docker CLI sends for --cap-add ALL --security-opt

@@ -46,12 +46,18 @@ struct PreloadOptions {
   std::string driver = "helixvol";            // --driver
   std::string size;                           // --size, "" for the plugin's DEFAULT_SIZE
   std::map<std::string, std::string> labels;  // --label, put on every container made
-  bool privileged = true;                     // --shape privileged|equivalent
-  std::vector<std::string> cap_drop;          // --cap-drop, with --shape equivalent
-  uint64_t memory = 0;                        // --memory, bytes
-  uint64_t nano_cpus = 0;                     // --cpus, in 1e-9 CPUs
-  int64_t pids_limit = 0;                     // --pids-limit
-  unsigned timeout_seconds = 1800;            // --timeout, for the load step
+  bool privileged = true;                     // --shape privileged|equivalent|userns
+  // --shape userns: the loader runs as a user-namespaced desktop (on a
+  // userns-remapped engine), so the layers are written as such a desktop's
+  // engine reads them (docs/userns-desktops.md).
+  bool userns = false;
+  std::string seccomp;                // --seccomp FILE's JSON, compacted as the docker CLI sends it
+  std::string owner;                  // --owner UID:GID of the data root (-o owner)
+  std::vector<std::string> cap_drop;  // --cap-drop, with --shape equivalent
+  uint64_t memory = 0;                // --memory, bytes
+  uint64_t nano_cpus = 0;             // --cpus, in 1e-9 CPUs
+  int64_t pids_limit = 0;             // --pids-limit
+  unsigned timeout_seconds = 1800;    // --timeout, for the load step
 };
 
 // Parses `helixvol preload` arguments (args[0] is the first flag). Checks

@@ -5,8 +5,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
 
 #include "common/flags.h"
+#include "common/json_compact.h"
 #include "common/quote.h"
 #include "common/size.h"
 #include "volume-plugin/create_options.h"
@@ -81,6 +85,8 @@ Result<PreloadOptions> ParsePreloadArgs(const std::vector<std::string>& args,
                {"--size"},
                {"--label"},
                {"--shape"},
+               {"--seccomp"},
+               {"--owner"},
                {"--cap-drop"},
                {"--memory"},
                {"--cpus"},
@@ -120,10 +126,26 @@ Result<PreloadOptions> ParsePreloadArgs(const std::vector<std::string>& args,
       if (eq == std::string::npos || eq == 0) return BadFlag(flag, value, "want KEY=VALUE");
       o.labels[value.substr(0, eq)] = value.substr(eq + 1);
     } else if (flag == "--shape") {
-      if (value != "privileged" && value != "equivalent") {
-        return BadFlag(flag, value, "want privileged or equivalent");
+      if (value != "privileged" && value != "equivalent" && value != "userns") {
+        return BadFlag(flag, value, "want privileged, equivalent or userns");
       }
       shape = value;
+    } else if (flag == "--seccomp") {
+      std::ifstream in(value);
+      if (!in) {
+        return BadFlag(flag, value, std::string("cannot be read: ") + std::strerror(errno));
+      }
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      auto compact = CompactJson(text);
+      if (!compact || !nlohmann::json::accept(*compact)) {
+        return BadFlag(flag, value, "not a JSON seccomp profile");
+      }
+      o.seccomp = *compact;
+    } else if (flag == "--owner") {
+      if (auto owner = ParseOwner(value); !owner.ok()) {
+        return BadFlag(flag, value, owner.error().message());
+      }
+      o.owner = value;
     } else if (flag == "--cap-drop") {
       if (!IsCapabilityName(value)) return BadFlag(flag, value, "not a capability name");
       o.cap_drop.push_back(value);
@@ -158,6 +180,20 @@ Result<PreloadOptions> ParsePreloadArgs(const std::vector<std::string>& args,
     return InvalidArgument("preload: nothing to load: give at least one --image or --archive");
   }
   o.privileged = shape == "privileged";
+  o.userns = shape == "userns";
+  if (o.userns && o.seccomp.empty()) {
+    return InvalidArgument(
+        "preload: --shape userns needs --seccomp FILE, the desktops' seccomp profile "
+        "(contrib/userns-desktop/seccomp-userns.json)");
+  }
+  if (o.userns && o.owner.empty()) {
+    return InvalidArgument(
+        "preload: --shape userns needs --owner UID:GID, the first uid and gid of the engine's "
+        "userns-remap range");
+  }
+  if (!o.userns && !o.seccomp.empty()) {
+    return InvalidArgument("preload: --seccomp needs --shape userns");
+  }
   if (o.privileged && !o.cap_drop.empty()) {
     return InvalidArgument("preload: --cap-drop needs --shape equivalent");
   }

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
+#include "fakes/temp_dir.h"
 #include "volume-plugin/preload.h"
 
 using helix::vol::ParsePreloadArgs;
@@ -63,7 +66,8 @@ TEST_CASE("preload refuses bad arguments naming the flag and the value", "[prelo
         "preload: --cpus \"0\": not a positive number of CPUs (examples: 2, 0.5)");
   CHECK(with({"--cpus", "1.2.3"}) ==
         "preload: --cpus \"1.2.3\": not a positive number of CPUs (examples: 2, 0.5)");
-  CHECK(with({"--shape", "root"}) == "preload: --shape \"root\": want privileged or equivalent");
+  CHECK(with({"--shape", "root"}) ==
+        "preload: --shape \"root\": want privileged, equivalent or userns");
   CHECK(with({"--cap-drop", "SYS_RESOURCE"}) == "preload: --cap-drop needs --shape equivalent");
   CHECK(with({"--label", "=x"}) == "preload: --label \"=x\": want KEY=VALUE");
   CHECK(with({"--image", "a b"}) == "preload: --image \"a b\": not an image reference");
@@ -88,4 +92,38 @@ TEST_CASE("preload refuses bad arguments naming the flag and the value", "[prelo
         "preload: nothing to load: give at least one --image or --archive");
   CHECK(ErrorOf({"--name", "golden", "--engine-image", "d", "--archive", "/nonexistent/x.tar"}) ==
         "preload: --archive \"/nonexistent/x.tar\": cannot be read: No such file or directory");
+}
+
+TEST_CASE("preload --shape userns takes the profile compacted and the owner", "[preload]") {
+  helix::testing::TempDir dir;
+  const std::string profile = dir.path() + "/p.json";
+  std::ofstream(profile) << "{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"x\": \"a b\"\n}\n";
+  const std::vector<std::string> base = {"--name", "golden", "--engine-image", "d", "--image", "x"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  auto o = ParsePreloadArgs(
+      with({"--shape", "userns", "--seccomp", profile, "--owner", "100000:100000"}), "");
+  REQUIRE(o.ok());
+  CHECK(o->userns);
+  CHECK_FALSE(o->privileged);
+  CHECK(o->seccomp == R"({"defaultAction":"SCMP_ACT_ERRNO","x":"a b"})");
+  CHECK(o->owner == "100000:100000");
+  CHECK(ErrorOf(with({"--shape", "userns", "--owner", "1:1"})) ==
+        "preload: --shape userns needs --seccomp FILE, the desktops' seccomp profile "
+        "(contrib/userns-desktop/seccomp-userns.json)");
+  CHECK(ErrorOf(with({"--shape", "userns", "--seccomp", profile})) ==
+        "preload: --shape userns needs --owner UID:GID, the first uid and gid of the engine's "
+        "userns-remap range");
+  CHECK(ErrorOf(with({"--seccomp", profile})) == "preload: --seccomp needs --shape userns");
+  CHECK(ErrorOf(with({"--owner", "root"})) ==
+        "preload: --owner \"root\": must be UID:GID in decimal, as 100000:100000");
+  std::ofstream(dir.path() + "/bad.json") << "{\"a";
+  CHECK(ErrorOf(
+            with({"--shape", "userns", "--seccomp", dir.path() + "/bad.json", "--owner", "1:1"})) ==
+        "preload: --seccomp \"" + dir.path() + "/bad.json\": not a JSON seccomp profile");
+  CHECK(ErrorOf(with({"--seccomp", "/nonexistent.json"})) ==
+        "preload: --seccomp \"/nonexistent.json\": cannot be read: No such file or directory");
 }
