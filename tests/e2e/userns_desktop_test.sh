@@ -67,6 +67,43 @@ docker exec desktop-1 docker exec l2 docker exec l3 docker run -d --name deepest
 assert_eq running "$(docker exec desktop-1 docker exec l2 docker exec l3 docker inspect -f '{{.State.Status}}' deepest)" \
   "two levels of engines below the desktop's, and the deepest one's container runs"
 
+e2e_log "a golden data root preloaded for userns desktops, cloned twice in parallel"
+# An image whose top layer deletes a file and replaces a directory: a whiteout and an opaque
+# directory, which an engine in a user namespace marks with user.overlay.* attributes.
+docker run --name wo-base $bb sh -c 'mkdir /d && echo old >/d/old && echo x >/gone' >/dev/null
+docker commit wo-base helix-e2e/wo-base >/dev/null
+docker run --name wo-top helix-e2e/wo-base sh -c 'rm /gone && rm -rf /d && mkdir /d && echo new >/d/new' \
+  >/dev/null
+docker commit wo-top helix-e2e/whiteouts >/dev/null
+docker rm wo-base wo-top >/dev/null
+wo_check='test ! -e /gone && test ! -e /d/old && cat /d/new'
+assert_eq new "$(docker run --rm helix-e2e/whiteouts sh -c "$wo_check")" \
+  "the whiteout image hides what its top layer deleted (on the sandbox engine)"
+owner=$USERNS_BASE:$USERNS_BASE
+assert_fails "$HELIXVOL_BINARY" preload --name golden --engine-image helix-e2e/dind-userns \
+  --driver "$hv" --image helix-e2e/whiteouts --shape userns --owner "$owner"
+assert_contains "$E2E_LAST_ERR" "--shape userns needs --seccomp FILE" "preload --shape userns needs the profile"
+"$HELIXVOL_BINARY" preload --name golden --engine-image helix-e2e/dind-userns --driver "$hv" \
+  --size 2G --image helix-e2e/whiteouts --shape userns --seccomp "$USERNS_PROFILE" \
+  --owner "$owner" >"$E2E_DIR/preload.out" 2>&1 || e2e_fail "preload --shape userns: $(tail -n 5 "$E2E_DIR/preload.out")"
+e2e_pass "helixvol preload --shape userns builds a golden root through the userns loader"
+assert_eq "$owner" "$(docker volume inspect -f '{{.Status.owner}}' golden)" "the golden root keeps the owner"
+for s in g1 g2; do
+  docker volume create -d "$hv" -o from=golden "$s" >/dev/null &
+done
+wait
+for s in g1 g2; do
+  docker run -d --name "desktop-$s" "${shape[@]}" -v "$s:/var/lib/docker" helix-e2e/dind-userns \
+    >/dev/null &
+done
+wait
+for s in g1 g2; do
+  userns_inner_ready "desktop-$s" || e2e_fail "desktop-$s's engine did not start"
+  assert_eq new "$(docker exec "desktop-$s" docker run --rm helix-e2e/whiteouts sh -c "$wo_check")" \
+    "desktop-$s runs the preloaded image without a load, and the deleted files stay deleted"
+done
+docker rm -f desktop-g1 desktop-g2 >/dev/null
+
 e2e_log "host uids"
 pid=$(docker inspect -f '{{.State.Pid}}' desktop-1)
 assert_eq "$USERNS_BASE" "$(stat -c %u "/proc/$pid")" "the desktop's root is host uid $USERNS_BASE"
