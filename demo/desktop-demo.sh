@@ -7,24 +7,49 @@
 #      in each without any load or pull;
 #   4. print what it cost, and tear everything down.
 #
-#   demo/desktop-demo.sh   (make demo builds first and runs this)
-#   DEMO_PAYLOAD_MIB=300   size of the big image's data
+# The desktops are user-namespaced (docs/userns-desktops.md): the engine runs with
+# userns-remap, each desktop's root is an unprivileged host uid (printed), and its engine is
+# rootless. DEMO_SHAPE=privileged runs the former, privileged desktops instead.
+#
+#   demo/desktop-demo.sh       (make demo builds first and runs this)
+#   DEMO_PAYLOAD_MIB=300       size of the big image's data
+#   DEMO_SHAPE=userns          userns (default) or privileged
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/tests/e2e/lib/engine.sh"
 source "$root/tests/e2e/lib/helixvol.sh"
+source "$root/tests/e2e/lib/userns.sh"
 
 say() { printf '\n== %s\n' "$*"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 payload_mib=${DEMO_PAYLOAD_MIB:-300}
 sessions=(desktop-1 desktop-2 desktop-3)
+demo_shape=${DEMO_SHAPE:-userns}
+case $demo_shape in
+  userns | privileged) ;;
+  *) echo "DEMO_SHAPE=\"$demo_shape\": want userns or privileged" >&2; exit 2 ;;
+esac
 
 e2e_skip_unless_dockerd_can_run
 e2e_init
 say "starting a private dockerd ($(dockerd --version | cut -d, -f1)) in its own network namespace"
-engine_start demo
-image_busybox
-image_dind
+if [[ $demo_shape == userns ]]; then
+  userns_user_add
+  engine_start demo --userns-remap "$USERNS_USER"
+  image_busybox
+  image_dind_userns
+  desktop_image=helix-e2e/dind-userns
+  owner=$USERNS_BASE:$USERNS_BASE
+  shape=(--shape userns --seccomp "$USERNS_PROFILE" --owner "$owner")
+  mapfile -t desktop_flags <<<"$(userns_flags)"
+else
+  engine_start demo
+  image_busybox
+  image_dind
+  desktop_image=helix-e2e/dind
+  mapfile -t shape <<<"$(helixvol_preload_shape)"
+  mapfile -t desktop_flags <<<"$(privileged_flags)"
+fi
 
 say "installing helixvol as a managed plugin from $HELIXVOL_BUNDLE"
 helixvol_install_managed helixvol
@@ -39,18 +64,16 @@ docker commit payload-maker helix-demo/payload:1 >/dev/null
 docker rm payload-maker >/dev/null
 docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep -v dind
 
-mapfile -t shape <<<"$(helixvol_preload_shape)"
-say "preloading the golden data root"
-echo "helixvol preload --name golden --engine-image helix-e2e/dind ${shape[*]} \\"
+say "preloading the golden data root ($demo_shape desktops)"
+echo "helixvol preload --name golden --engine-image $desktop_image ${shape[*]} \\"
 echo "    --image helix-e2e/busybox --image helix-demo/payload:1"
-"$HELIXVOL_BINARY" preload --name golden --engine-image helix-e2e/dind "${shape[@]}" \
+"$HELIXVOL_BINARY" preload --name golden --engine-image "$desktop_image" "${shape[@]}" \
   --image helix-e2e/busybox --image helix-demo/payload:1
 docker volume inspect golden --format '{{json .Status}}'
 
-mapfile -t priv <<<"$(privileged_flags)"
-say "starting ${#sessions[@]} desktop sessions in parallel, each cloned from golden"
+say "starting ${#sessions[@]} $demo_shape desktop sessions in parallel, each cloned from golden"
 echo "per session: docker volume create -d helixvol -o from=golden S"
-echo "             docker run -d ${priv[*]} -v S:/var/lib/docker helix-e2e/dind"
+echo "             docker run -d ${desktop_flags[*]} -v S:/var/lib/docker $desktop_image"
 echo "             docker exec S docker run --rm helix-demo/payload:1 ..."
 # session NAME: one desktop, its timings in $E2E_DIR/NAME.times (clone, answer, output in ms).
 session() {
@@ -58,7 +81,8 @@ session() {
   t0=$(now_ms)
   docker volume create -d helixvol -o from=golden "$s" >/dev/null
   t1=$(now_ms)
-  docker run -d --name "$s" "${priv[@]}" -v "$s:/var/lib/docker" helix-e2e/dind >/dev/null
+  docker run -d --name "$s" "${desktop_flags[@]}" -v "$s:/var/lib/docker" "$desktop_image" \
+    >/dev/null
   e2e_retry 90 docker exec "$s" docker version || return 1
   t2=$(now_ms)
   docker exec "$s" docker run --rm helix-demo/payload:1 \
@@ -76,6 +100,9 @@ for i in "${!pids[@]}"; do
   wait "${pids[i]}" || { cat "$E2E_DIR/${sessions[i]}.log"; e2e_fail "session ${sessions[i]} failed"; }
 done
 for s in "${sessions[@]}"; do cat "$E2E_DIR/$s.out"; done
+for s in "${sessions[@]}"; do
+  echo "$s runs as host uid $(stat -c %u "/proc/$(docker inspect -f '{{.State.Pid}}' "$s")")"
+done
 
 say "what it cost"
 printf '%-10s  %9s  %22s  %24s\n' session clone "inner engine answers" "first inner output"
