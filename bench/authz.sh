@@ -33,7 +33,7 @@ authz_pid=''
 # Deferred first, so it runs last: the engine goes first (its clean-up requests must still
 # be authorized), then the plugin.
 _bench_stop_authz() {
-  [[ -z $authz_pid ]] || _e2e_terminate "$authz_pid" 10
+  [[ -z $authz_pid ]] || e2e_terminate "$authz_pid" 10
   rm -f "$plugin_sock"
 }
 e2e_defer _bench_stop_authz

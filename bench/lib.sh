@@ -32,10 +32,8 @@ _BENCH_LIB_SH=1
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_ROOT=$(cd "$BENCH_DIR/.." && pwd)
-# shellcheck source=../tests/e2e/lib/engine.sh
-source "$BENCH_ROOT/tests/e2e/lib/engine.sh"
-# shellcheck source=../tests/e2e/lib/helixvol.sh
-source "$BENCH_ROOT/tests/e2e/lib/helixvol.sh"
+# shellcheck source=../tests/e2e/lib/harness.sh
+source "$BENCH_ROOT/tests/e2e/lib/harness.sh"
 
 BENCH_QUICK=${BENCH_QUICK:-0}
 HELIXAUTHZ_BINARY=${HELIXAUTHZ_BINARY:-$BENCH_ROOT/build/helixauthz}
@@ -176,13 +174,8 @@ bench_init() {
   if [[ -n ${BENCH_SHARED_DIR:-} ]]; then
     # Under run.sh: the engine and plugins are run.sh's; this script cleans up only what it
     # made itself (e2e_defer), and never stops an engine.
-    E2E_DIR=$BENCH_SHARED_DIR
-    export E2E_DIR
+    e2e_join "$BENCH_SHARED_DIR"
     engine_use bench
-    trap _bench_child_exit EXIT
-    trap 'exit 129' HUP
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
   else
     e2e_skip_unless_dockerd_can_run
     e2e_init
@@ -192,16 +185,6 @@ bench_init() {
     e2e_defer _bench_print_own_results
     bench_setup "$@"
   fi
-}
-
-_bench_child_exit() {
-  local status=$? i
-  set +e
-  trap '' HUP INT TERM
-  for ((i = ${#_E2E_DEFERRED[@]} - 1; i >= 0; i--)); do
-    eval "${_E2E_DEFERRED[i]}"
-  done
-  exit "$status"
 }
 
 _bench_print_own_results() {
@@ -252,7 +235,7 @@ bench_setup() {
 }
 
 _bench_umount_xfs() {
-  _e2e_unmount_under "$1"
+  e2e_unmount_under "$1"
   losetup -d "$2" 2>/dev/null
   rm -f "$3"
 }
@@ -265,8 +248,8 @@ bench_start_helixvol() {
   shift 2
   mkdir -p "$BENCH_XFS/$sub" "$E2E_DIR/$name-state" || return 1
   mount --bind "$BENCH_XFS/$sub" "$E2E_DIR/$name-state" || return 1
-  e2e_defer _e2e_unmount_under "$E2E_DIR/$name-state"
-  e2e_defer _helixvol_stop_host_service "$name"
+  e2e_defer e2e_unmount_under "$E2E_DIR/$name-state"
+  e2e_defer helixvol_stop_host_service "$name"
   bench_launch_helixvol "$name" "$@"
 }
 

@@ -28,7 +28,7 @@ rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$(bench_plugin_pid "$name")/stat
 restart() {
   local pid
   pid=$(bench_plugin_pid "$name")
-  _e2e_terminate "$pid" 10
+  e2e_terminate "$pid" 10
   rm -f "$sock"
   $BENCH_PY spawn-and-wait "$sock" "$E2E_DIR/$name.pid" "$E2E_DIR/$name.log" -- \
     env LOG_LEVEL=info "$HELIXVOL_BINARY" serve --socket "$sock" --state-dir "$E2E_DIR/$name-state"

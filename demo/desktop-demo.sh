@@ -10,9 +10,8 @@
 #   demo/desktop-demo.sh   (make demo builds first and runs this)
 #   DEMO_PAYLOAD_MIB=300   size of the big image's data
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-source "$root/tests/e2e/lib/engine.sh"
-source "$root/tests/e2e/lib/helixvol.sh"
+# shellcheck source=../tests/e2e/lib/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/e2e/lib/harness.sh"
 
 say() { printf '\n== %s\n' "$*"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }

@@ -10,9 +10,8 @@
 # what an earlier policy, or a race, let through.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/lib/engine.sh"
-source "$here/lib/helixvol.sh"
-source "$here/lib/helixauthz.sh"
+# shellcheck source=lib/harness.sh
+source "$here/lib/harness.sh"
 
 e2e_skip_unless_dockerd_can_run
 e2e_init

@@ -4,8 +4,8 @@
 # from which a desktop's inner engine runs the images without loading anything.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/lib/engine.sh"
-source "$here/lib/helixvol.sh"
+# shellcheck source=lib/harness.sh
+source "$here/lib/harness.sh"
 
 e2e_skip_unless_dockerd_can_run
 e2e_init

@@ -6,8 +6,8 @@
 # is an insecure registry by default).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/lib/engine.sh"
-source "$here/lib/helixvol.sh"
+# shellcheck source=lib/harness.sh
+source "$here/lib/harness.sh"
 
 e2e_skip_unless_dockerd_can_run
 command -v docker-registry >/dev/null || e2e_fail "docker-registry is not installed (make deps)"
@@ -48,7 +48,7 @@ state=$E2E_DIR/installed-state
 helixvol_xfs_state "$state"
 docker plugin install --grant-all-permissions --alias helixvol "$registry/helixvol:e2e" \
   state.source="$state" >/dev/null
-e2e_defer _helixvol_remove_managed "$DOCKER_HOST" helixvol
+e2e_defer helixvol_remove_managed "$DOCKER_HOST" helixvol
 assert_eq true "$(docker plugin inspect helixvol --format '{{.Enabled}}')" \
   "docker plugin install from the registry enables it"
 assert_contains "$(docker plugin inspect helixvol --format '{{json .Settings.Env}}')" \

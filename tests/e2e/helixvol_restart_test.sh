@@ -13,10 +13,8 @@
 # tests; docs/install.md, "Which one for a sandbox host" and "Restarting dockerd".)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib/engine.sh
-source "$here/lib/engine.sh"
-# shellcheck source=lib/helixvol.sh
-source "$here/lib/helixvol.sh"
+# shellcheck source=lib/harness.sh
+source "$here/lib/harness.sh"
 
 e2e_skip_unless_dockerd_can_run
 e2e_init

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 #
-# helixauthz in the e2e engines, both ways it is installed:
+# helixauthz in the e2e engines, both ways it is installed. Sourced by harness.sh.
 #
 #   helixauthz_policy OUT IMAGE...  the shipped policy (authz-plugin/policy.json) with the IDs
 #                                   of IMAGEs (in the current engine) as the privileged images
@@ -18,9 +18,8 @@
 # HELIXAUTHZ_BUNDLE (build/plugins/helixauthz) and HELIXAUTHZ_BINARY (build/helixauthz)
 # come from ctest, or default to the build tree.
 
-_HELIXAUTHZ_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-HELIXAUTHZ_BUNDLE=${HELIXAUTHZ_BUNDLE:-$_HELIXAUTHZ_ROOT/build/plugins/helixauthz}
-HELIXAUTHZ_BINARY=${HELIXAUTHZ_BINARY:-$_HELIXAUTHZ_ROOT/build/helixauthz}
+HELIXAUTHZ_BUNDLE=${HELIXAUTHZ_BUNDLE:-$E2E_ROOT/build/plugins/helixauthz}
+HELIXAUTHZ_BINARY=${HELIXAUTHZ_BINARY:-$E2E_ROOT/build/helixauthz}
 
 helixauthz_policy() {
   local out=$1 ids=() image
@@ -28,7 +27,7 @@ helixauthz_policy() {
   for image in "$@"; do
     ids+=("$(docker image inspect --format '{{.Id}}' "$image")") || return 1
   done
-  python3 - "$_HELIXAUTHZ_ROOT/authz-plugin/policy.json" "$out" "${ids[@]}" <<'PY'
+  python3 - "$E2E_ROOT/authz-plugin/policy.json" "$out" "${ids[@]}" <<'PY'
 import json, sys
 policy = json.load(open(sys.argv[1]))
 policy["privileged"]["images"] = sys.argv[3:]
@@ -44,7 +43,7 @@ helixauthz_start_host_service() {
     >>"$E2E_DIR/$name.log" 2>&1 </dev/null &
   echo "$!" >"$E2E_DIR/$name.pid"
   disown "$!"
-  e2e_defer _helixauthz_stop_host_service "$name"
+  e2e_defer helixauthz_stop_host_service "$name"
   if ! e2e_retry 10 test -S "/run/docker/plugins/$name.sock"; then
     e2e_log "helixauthz $name made no socket within 10 s"
     return 1
@@ -52,10 +51,12 @@ helixauthz_start_host_service() {
   e2e_log "host-service helixauthz $name on /run/docker/plugins/$name.sock"
 }
 
-_helixauthz_stop_host_service() {
+# helixauthz_stop_host_service NAME: stops host service NAME (deferred by
+# helixauthz_start_host_service) and removes its socket.
+helixauthz_stop_host_service() {
   local pid
   pid=$(cat "$E2E_DIR/$1.pid" 2>/dev/null)
-  [[ -z $pid ]] || _e2e_terminate "$pid" 10
+  [[ -z $pid ]] || e2e_terminate "$pid" 10
   rm -f "/run/docker/plugins/$1.sock"
 }
 

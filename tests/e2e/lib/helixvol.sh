@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 #
-# helixvol in the e2e engines, both ways it is installed:
+# helixvol in the e2e engines, both ways it is installed. Sourced by harness.sh.
 #
 #   helixvol_install_managed NAME   docker plugin create NAME from the bundle, with its
 #                                   state directory under E2E_DIR, and enable it
@@ -18,9 +18,8 @@
 # HELIXVOL_BUNDLE (build/plugins/helixvol) and HELIXVOL_BINARY (build/helixvol) come
 # from ctest, or default to the build tree.
 
-_HELIXVOL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-HELIXVOL_BUNDLE=${HELIXVOL_BUNDLE:-$_HELIXVOL_ROOT/build/plugins/helixvol}
-HELIXVOL_BINARY=${HELIXVOL_BINARY:-$_HELIXVOL_ROOT/build/helixvol}
+HELIXVOL_BUNDLE=${HELIXVOL_BUNDLE:-$E2E_ROOT/build/plugins/helixvol}
+HELIXVOL_BINARY=${HELIXVOL_BINARY:-$E2E_ROOT/build/helixvol}
 
 # A name no other test run on this host uses.
 helixvol_unique_name() {
@@ -34,7 +33,7 @@ helixvol_install_managed() {
   docker plugin set "$name" state.source="$state" LOG_LEVEL=debug || return 1
   docker plugin enable "$name" >/dev/null || return 1
   # Disabled with -f before the engine stops, so its mounts go first.
-  e2e_defer _helixvol_remove_managed "$DOCKER_HOST" "$name"
+  e2e_defer helixvol_remove_managed "$DOCKER_HOST" "$name"
   e2e_log "managed plugin $name enabled, state in $state"
 }
 
@@ -52,7 +51,9 @@ helixvol_xfs_state() {
   e2e_defer umount -l "$dir"
 }
 
-_helixvol_remove_managed() {
+# helixvol_remove_managed DOCKER_HOST NAME: removes managed plugin NAME from that engine, with
+# every container there and every volume of NAME first (disabled with -f).
+helixvol_remove_managed() {
   DOCKER_HOST=$1 docker ps -aq | xargs -r env DOCKER_HOST="$1" docker rm -f >/dev/null 2>&1
   # Only this plugin's volumes: `docker volume ls` (and prune) also lists the volumes of
   # every host-service plugin on the host, other test runs' included.
@@ -83,19 +84,19 @@ helixvol_managed_pid() {
 helixvol_start_host_service() {
   local name=$1
   mkdir -p "$E2E_DIR/$name-state"
-  e2e_defer _helixvol_stop_host_service "$name"
+  e2e_defer helixvol_stop_host_service "$name"
   _helixvol_launch_host_service "$name" || return 1
   e2e_log "host-service plugin $name on /run/docker/plugins/$name.sock"
 }
 
 helixvol_restart_host_service() {
-  _e2e_tolerant _helixvol_restart_host_service "$@"
+  e2e_tolerant _helixvol_restart_host_service "$@"
 }
 _helixvol_restart_host_service() {
   local name=$1 pid
   pid=$(<"$E2E_DIR/$name.pid")
-  _e2e_terminate "$pid" 10
-  if _e2e_alive "$pid"; then
+  e2e_terminate "$pid" 10
+  if e2e_alive "$pid"; then
     e2e_log "host service $name (pid $pid) would not die: $(cat "/proc/$pid/wchan" 2>/dev/null)"
     return 1
   fi
@@ -118,18 +119,21 @@ _helixvol_launch_host_service() {
   fi
 }
 
-_helixvol_stop_host_service() {
+# helixvol_stop_host_service NAME: stops host service NAME (started by
+# helixvol_start_host_service, which defers this) and unmounts what it left under its state
+# directory.
+helixvol_stop_host_service() {
   local name=$1 pid
   pid=$(cat "$E2E_DIR/$name.pid" 2>/dev/null)
   # SIGTERM first, for up to 10 s: a SIGKILL would skip removing its socket. (It stops at
   # once: idle connections, dockerd's included, hold no worker and delay nothing.)
-  [[ -z $pid ]] || _e2e_terminate "$pid" 10
+  [[ -z $pid ]] || e2e_terminate "$pid" 10
   rm -f "/run/docker/plugins/$name.sock"
   # Whatever it mounted under its state directory: the volumes (in mounts/, which is no
   # mount point itself, so `umount -R mounts` would do nothing) and a pool filesystem of
   # its own, deepest first. The engine's containers keep their own copies of the volumes,
   # and the loop devices go when the last copy does.
-  _e2e_unmount_under "$E2E_DIR/$name-state"
+  e2e_unmount_under "$E2E_DIR/$name-state"
 }
 
 # Loop devices bound to an image under STATE_DIR (or any directory), one per line, matched
