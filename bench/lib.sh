@@ -177,8 +177,7 @@ bench_init() {
     e2e_join "$BENCH_SHARED_DIR"
     engine_use bench
   else
-    e2e_skip_unless_dockerd_can_run
-    e2e_init
+    e2e_setup
     BENCH_RESULTS=$E2E_DIR/results.tsv
     : >"$BENCH_RESULTS"
     export BENCH_RESULTS

@@ -18,8 +18,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 payload_mib=${DEMO_PAYLOAD_MIB:-300}
 sessions=(desktop-1 desktop-2 desktop-3)
 
-e2e_skip_unless_dockerd_can_run
-e2e_init
+e2e_setup
 say "starting a private dockerd ($(dockerd --version | cut -d, -f1)) in its own network namespace"
 engine_start demo
 image_busybox

@@ -70,7 +70,7 @@ _engine_start() {
   local name=${1:-}
   shift || true
   if [[ -z ${E2E_DIR:-} || ! -d $E2E_DIR ]]; then
-    e2e_log "engine_start: call e2e_init first"
+    e2e_log "engine_start: call e2e_setup (or e2e_init) first"
     return 1
   fi
   if [[ ! $name =~ ^[a-z0-9][a-z0-9_-]{0,30}$ ]]; then
