@@ -1,7 +1,7 @@
 # shellcheck shell=bash source-path=SCRIPTDIR
 #
-# Benchmark harness, on top of the e2e harness (tests/e2e/lib): a private dockerd in its own
-# netns, the offline images, helixvol as host services on a reflink XFS pool.
+# Benchmark harness, on top of the e2e harness (tests/e2e/lib/harness.sh): a private dockerd
+# in its own netns, the offline images, helixvol as host services on a reflink XFS pool.
 #
 #   bench_init [goldens]   set up (or, under bench/run.sh, join) the shared fixture:
 #                          engine "bench", helix-e2e/busybox and helix-e2e/dind, helixvol
@@ -36,7 +36,6 @@ BENCH_ROOT=$(cd "$BENCH_DIR/.." && pwd)
 source "$BENCH_ROOT/tests/e2e/lib/harness.sh"
 
 BENCH_QUICK=${BENCH_QUICK:-0}
-HELIXAUTHZ_BINARY=${HELIXAUTHZ_BINARY:-$BENCH_ROOT/build/helixauthz}
 # shellcheck disable=SC2034 # used by the comparison scripts
 BENCH_PY="python3 $BENCH_DIR/sock.py"
 
@@ -239,38 +238,19 @@ _bench_umount_xfs() {
   rm -f "$3"
 }
 
-# bench_start_helixvol NAME SUBDIR [SETTING=VALUE...]: helixvol as a host service on
-# /run/docker/plugins/NAME.sock, its state directory $BENCH_XFS/SUBDIR (bound to where the
-# harness keeps it, $E2E_DIR/NAME-state), with the given settings in its environment.
+# bench_start_helixvol NAME SUBDIR [SETTING=VALUE...]: helixvol_start_host_service NAME (on
+# /run/docker/plugins/NAME.sock, or in HELIXVOL_SOCKET_DIR: a plugin only the benchmark talks
+# to is best kept out of sight of every engine on the host), its state directory
+# $BENCH_XFS/SUBDIR bound to where the harness keeps it ($E2E_DIR/NAME-state), logging at
+# info level (the harness's default, debug, is not for the benchmarks to pay for), with the
+# given settings in its environment.
 bench_start_helixvol() {
   local name=$1 sub=$2
   shift 2
   mkdir -p "$BENCH_XFS/$sub" "$E2E_DIR/$name-state" || return 1
   mount --bind "$BENCH_XFS/$sub" "$E2E_DIR/$name-state" || return 1
   e2e_defer e2e_unmount_under "$E2E_DIR/$name-state"
-  e2e_defer helixvol_stop_host_service "$name"
-  bench_launch_helixvol "$name" "$@"
-}
-
-# bench_launch_helixvol NAME [SETTING=VALUE...]: (re)starts host service NAME on its state
-# directory and waits for its socket, /run/docker/plugins/NAME.sock (or in BENCH_SOCKET_DIR:
-# a plugin only the benchmark talks to is best kept out of sight of every engine on the
-# host). Logs at info level (the harness's launcher logs at debug, which the benchmarks
-# should not pay for).
-bench_launch_helixvol() {
-  local name=$1
-  shift
-  local sock=${BENCH_SOCKET_DIR:-/run/docker/plugins}/$name.sock
-  rm -f "$sock"
-  env LOG_LEVEL=info "$@" "$HELIXVOL_BINARY" serve --socket "$sock" \
-    --state-dir "$E2E_DIR/$name-state" >>"$E2E_DIR/$name.log" 2>&1 </dev/null &
-  echo "$!" >"$E2E_DIR/$name.pid"
-  disown "$!"
-  if ! e2e_retry 30 test -S "$sock"; then
-    bench_log "host service $name made no socket within 30 s"
-    tail -n 20 "$E2E_DIR/$name.log" >&2
-    return 1
-  fi
+  helixvol_start_host_service "$name" LOG_LEVEL=info "$@"
 }
 
 # bench_plugin_pid NAME: the PID of host service NAME.
