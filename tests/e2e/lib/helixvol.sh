@@ -3,12 +3,14 @@
 # helixvol in the e2e engines, both ways it is installed. Sourced by harness.sh.
 #
 #   helixvol_install_managed NAME   docker plugin create NAME from the bundle, with its
-#                                   state directory under E2E_DIR, and enable it
+#                                   state directory under E2E_DIR, and enable it; removed
+#                                   at exit (helixvol_remove_managed)
 #   helixvol_managed_pid NAME       the managed plugin's process on the host (for kill -9)
 #   helixvol_start_host_service NAME [SETTING=VALUE...]
 #                                   run the binary as a host service on
 #                                   /run/docker/plugins/NAME.sock (seen by every engine
-#                                   on the host: NAME must be unique); stopped at exit
+#                                   on the host: NAME must be unique; HELIXVOL_SOCKET_DIR
+#                                   puts it elsewhere); stopped at exit
 #   helixvol_restart_host_service NAME
 #                                   start it again, same settings and state directory
 #                                   (after a kill -9, say)
