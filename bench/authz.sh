@@ -29,14 +29,9 @@ plugin_sock=/run/docker/plugins/$name.sock
 # The engine of this comparison, made without the plugin so that its images can be
 # imported whatever the policy says about imports.
 engine=authz-$tag
-authz_pid=''
 # Deferred first, so it runs last: the engine goes first (its clean-up requests must still
 # be authorized), then the plugin.
-_bench_stop_authz() {
-  [[ -z $authz_pid ]] || _e2e_terminate "$authz_pid" 10
-  rm -f "$plugin_sock"
-}
-e2e_defer _bench_stop_authz
+e2e_defer helixauthz_stop_host_service "$name"
 engine_start "$engine"
 e2e_defer engine_stop "$engine"
 image_busybox
@@ -78,11 +73,10 @@ latencies() {
 latencies off
 
 # helixauthz as a host service, then the same engine restarted with it in the chain.
-"$HELIXAUTHZ_BINARY" serve --policy "$policy" --socket "$plugin_sock" \
-  --engine-socket "$engine_sock" >>"$E2E_DIR/$name.log" 2>&1 </dev/null &
-authz_pid=$!
-disown "$authz_pid"
-e2e_retry 10 test -S "$plugin_sock" || { tail -n 20 "$E2E_DIR/$name.log" >&2; exit 1; }
+# The shipped defaults (AUDIT=deny, LOG_LEVEL=info): the harness's AUDIT=all and debug log
+# would be measured too.
+helixauthz_launch_host_service "$name" "$policy" AUDIT=deny LOG_LEVEL=info
+authz_pid=$(<"$E2E_DIR/$name.pid")
 printf '%s\0' "--authorization-plugin=$name" >>"$E2E_DIR/$engine/dockerd.flags"
 engine_restart "$engine"
 latencies on

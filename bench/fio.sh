@@ -21,9 +21,7 @@ command -v fio >/dev/null || { bench_note 6 "skipped: fio is not installed (make
 
 # The self-managed pool: helixvol on a state directory on the host's ext4.
 sm=helixvol-bench-sm-$tag
-mkdir -p "$E2E_DIR/$sm-state"
-e2e_defer _helixvol_stop_host_service "$sm"
-bench_launch_helixvol "$sm" POOL_SIZE=$((size_mib * runs * 2 + 2048))M
+helixvol_start_host_service "$sm" LOG_LEVEL=info POOL_SIZE=$((size_mib * runs * 2 + 2048))M
 
 host_dir=$E2E_DIR/fio-host
 mkdir -p "$host_dir"

@@ -1,7 +1,7 @@
 # shellcheck shell=bash source-path=SCRIPTDIR
 #
-# Benchmark harness, on top of the e2e harness (tests/e2e/lib): a private dockerd in its own
-# netns, the offline images, helixvol as host services on a reflink XFS pool.
+# Benchmark harness, on top of the e2e harness (tests/e2e/lib/harness.sh): a private dockerd
+# in its own netns, the offline images, helixvol as host services on a reflink XFS pool.
 #
 #   bench_init [goldens]   set up (or, under bench/run.sh, join) the shared fixture:
 #                          engine "bench", helix-e2e/busybox and helix-e2e/dind, helixvol
@@ -32,13 +32,10 @@ _BENCH_LIB_SH=1
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_ROOT=$(cd "$BENCH_DIR/.." && pwd)
-# shellcheck source=../tests/e2e/lib/engine.sh
-source "$BENCH_ROOT/tests/e2e/lib/engine.sh"
-# shellcheck source=../tests/e2e/lib/helixvol.sh
-source "$BENCH_ROOT/tests/e2e/lib/helixvol.sh"
+# shellcheck source=../tests/e2e/lib/harness.sh
+source "$BENCH_ROOT/tests/e2e/lib/harness.sh"
 
 BENCH_QUICK=${BENCH_QUICK:-0}
-HELIXAUTHZ_BINARY=${HELIXAUTHZ_BINARY:-$BENCH_ROOT/build/helixauthz}
 # shellcheck disable=SC2034 # used by the comparison scripts
 BENCH_PY="python3 $BENCH_DIR/sock.py"
 
@@ -176,32 +173,16 @@ bench_init() {
   if [[ -n ${BENCH_SHARED_DIR:-} ]]; then
     # Under run.sh: the engine and plugins are run.sh's; this script cleans up only what it
     # made itself (e2e_defer), and never stops an engine.
-    E2E_DIR=$BENCH_SHARED_DIR
-    export E2E_DIR
+    e2e_join "$BENCH_SHARED_DIR"
     engine_use bench
-    trap _bench_child_exit EXIT
-    trap 'exit 129' HUP
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
   else
-    e2e_skip_unless_dockerd_can_run
-    e2e_init
+    e2e_setup
     BENCH_RESULTS=$E2E_DIR/results.tsv
     : >"$BENCH_RESULTS"
     export BENCH_RESULTS
     e2e_defer _bench_print_own_results
     bench_setup "$@"
   fi
-}
-
-_bench_child_exit() {
-  local status=$? i
-  set +e
-  trap '' HUP INT TERM
-  for ((i = ${#_E2E_DEFERRED[@]} - 1; i >= 0; i--)); do
-    eval "${_E2E_DEFERRED[i]}"
-  done
-  exit "$status"
 }
 
 _bench_print_own_results() {
@@ -252,43 +233,24 @@ bench_setup() {
 }
 
 _bench_umount_xfs() {
-  _e2e_unmount_under "$1"
+  e2e_unmount_under "$1"
   losetup -d "$2" 2>/dev/null
   rm -f "$3"
 }
 
-# bench_start_helixvol NAME SUBDIR [SETTING=VALUE...]: helixvol as a host service on
-# /run/docker/plugins/NAME.sock, its state directory $BENCH_XFS/SUBDIR (bound to where the
-# harness keeps it, $E2E_DIR/NAME-state), with the given settings in its environment.
+# bench_start_helixvol NAME SUBDIR [SETTING=VALUE...]: helixvol_start_host_service NAME (on
+# /run/docker/plugins/NAME.sock, or in HELIXVOL_SOCKET_DIR: a plugin only the benchmark talks
+# to is best kept out of sight of every engine on the host), its state directory
+# $BENCH_XFS/SUBDIR bound to where the harness keeps it ($E2E_DIR/NAME-state), logging at
+# info level (the harness's default, debug, is not for the benchmarks to pay for), with the
+# given settings in its environment.
 bench_start_helixvol() {
   local name=$1 sub=$2
   shift 2
   mkdir -p "$BENCH_XFS/$sub" "$E2E_DIR/$name-state" || return 1
   mount --bind "$BENCH_XFS/$sub" "$E2E_DIR/$name-state" || return 1
-  e2e_defer _e2e_unmount_under "$E2E_DIR/$name-state"
-  e2e_defer _helixvol_stop_host_service "$name"
-  bench_launch_helixvol "$name" "$@"
-}
-
-# bench_launch_helixvol NAME [SETTING=VALUE...]: (re)starts host service NAME on its state
-# directory and waits for its socket, /run/docker/plugins/NAME.sock (or in BENCH_SOCKET_DIR:
-# a plugin only the benchmark talks to is best kept out of sight of every engine on the
-# host). Logs at info level (the harness's launcher logs at debug, which the benchmarks
-# should not pay for).
-bench_launch_helixvol() {
-  local name=$1
-  shift
-  local sock=${BENCH_SOCKET_DIR:-/run/docker/plugins}/$name.sock
-  rm -f "$sock"
-  env LOG_LEVEL=info "$@" "$HELIXVOL_BINARY" serve --socket "$sock" \
-    --state-dir "$E2E_DIR/$name-state" >>"$E2E_DIR/$name.log" 2>&1 </dev/null &
-  echo "$!" >"$E2E_DIR/$name.pid"
-  disown "$!"
-  if ! e2e_retry 30 test -S "$sock"; then
-    bench_log "host service $name made no socket within 30 s"
-    tail -n 20 "$E2E_DIR/$name.log" >&2
-    return 1
-  fi
+  e2e_defer e2e_unmount_under "$E2E_DIR/$name-state"
+  helixvol_start_host_service "$name" LOG_LEVEL=info "$@"
 }
 
 # bench_plugin_pid NAME: the PID of host service NAME.

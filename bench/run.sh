@@ -20,8 +20,7 @@ comparisons=(clone_vs_copy fresh_volume mount_path session_start disk fio authz 
 if [[ -n ${BENCH_ONLY:-} ]]; then read -ra comparisons <<<"$BENCH_ONLY"; fi
 doc=${BENCH_DOC:-$BENCH_ROOT/docs/BENCHMARKS.md}
 
-e2e_skip_unless_dockerd_can_run
-e2e_init
+e2e_setup
 BENCH_RESULTS=$E2E_DIR/results.tsv
 : >"$BENCH_RESULTS"
 export BENCH_RESULTS

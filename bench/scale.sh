@@ -19,8 +19,8 @@ tag=$(od -An -N3 -tx1 /dev/urandom | tr -d ' ')
 name=helixvol-bench-scale-$tag
 # Its socket is kept out of /run/docker/plugins: no engine needs it, and every engine on the
 # host would otherwise list (and a `docker volume prune` in any of them remove) its volumes.
-export BENCH_SOCKET_DIR=$E2E_DIR
-sock=$BENCH_SOCKET_DIR/$name.sock
+HELIXVOL_SOCKET_DIR=$E2E_DIR
+sock=$HELIXVOL_SOCKET_DIR/$name.sock
 bench_start_helixvol "$name" "scale-$tag"
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$(bench_plugin_pid "$name")/status"; }
@@ -28,10 +28,11 @@ rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$(bench_plugin_pid "$name")/stat
 restart() {
   local pid
   pid=$(bench_plugin_pid "$name")
-  _e2e_terminate "$pid" 10
+  e2e_terminate "$pid" 10
   rm -f "$sock"
-  $BENCH_PY spawn-and-wait "$sock" "$E2E_DIR/$name.pid" "$E2E_DIR/$name.log" -- \
-    env LOG_LEVEL=info "$HELIXVOL_BINARY" serve --socket "$sock" --state-dir "$E2E_DIR/$name-state"
+  local cmd=()
+  helixvol_serve_command "$name" cmd
+  $BENCH_PY spawn-and-wait "$sock" "$E2E_DIR/$name.pid" "$E2E_DIR/$name.log" -- "${cmd[@]}"
 }
 # measure LABEL: appends to fig[METRIC:LABEL] the start-up times, List and Get latencies
 # (p50 and p99 a batch) and the resident memory idle and under load.

@@ -71,7 +71,6 @@ privileged_clone=("${clone[@]}")
 
 # The userns shape, on its own engine. The helixvol host service is seen by every engine on
 # the host; the remapped root must be able to reach its mounts and the archives.
-source "$BENCH_ROOT/tests/e2e/lib/userns.sh"
 userns_user_add
 chmod o+x "$E2E_DIR/$BENCH_HV-state"
 chmod -R o+rX "$BENCH_DATA"

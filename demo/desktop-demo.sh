@@ -15,10 +15,8 @@
 #   DEMO_PAYLOAD_MIB=300       size of the big image's data
 #   DEMO_SHAPE=userns          userns (default) or privileged
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-source "$root/tests/e2e/lib/engine.sh"
-source "$root/tests/e2e/lib/helixvol.sh"
-source "$root/tests/e2e/lib/userns.sh"
+# shellcheck source=../tests/e2e/lib/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/e2e/lib/harness.sh"
 
 say() { printf '\n== %s\n' "$*"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -30,8 +28,7 @@ case $demo_shape in
   *) echo "DEMO_SHAPE=\"$demo_shape\": want userns or privileged" >&2; exit 2 ;;
 esac
 
-e2e_skip_unless_dockerd_can_run
-e2e_init
+e2e_setup
 say "starting a private dockerd ($(dockerd --version | cut -d, -f1)) in its own network namespace"
 if [[ $demo_shape == userns ]]; then
   userns_user_add

@@ -10,12 +10,9 @@
 # Prints "N passed, M failed" last; exits non-zero on any failure.
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib/engine.sh
-source "$here/lib/engine.sh"
-
-e2e_skip_unless_dockerd_can_run
-e2e_init
+# shellcheck source=lib/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh"
+e2e_setup
 
 host_links_before=$(ip -o link show | awk -F': ' '{print $2}')
 

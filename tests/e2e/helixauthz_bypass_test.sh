@@ -9,13 +9,9 @@
 # prints to its log. Some containers are made before helixauthz is in force, standing for
 # what an earlier policy, or a race, let through.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/lib/engine.sh"
-source "$here/lib/helixvol.sh"
-source "$here/lib/helixauthz.sh"
-
-e2e_skip_unless_dockerd_can_run
-e2e_init
+# shellcheck source=lib/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh"
+e2e_setup
 engine_start outer
 image_busybox
 image_dind

@@ -5,13 +5,9 @@
 # engine socket are refused and create nothing, while a harmless one in the same disguise
 # works; helixvol preload works under the policy.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/lib/engine.sh"
-source "$here/lib/helixvol.sh"
-source "$here/lib/helixauthz.sh"
-
-e2e_skip_unless_dockerd_can_run
-e2e_init
+# shellcheck source=lib/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh"
+e2e_setup
 engine_start outer
 image_busybox
 image_dind
@@ -127,7 +123,7 @@ e2e_pass "a session cloned from the preloaded snapshot starts under the policy"
 
 # The policy-testing examples in docs/helixauthz.md, decided by `helixauthz check` with this
 # engine for lookups, as the running plugin decides them.
-examples=$here/../../docs/examples/authz
+examples=$E2E_ROOT/docs/examples/authz
 check() {
   "$HELIXAUTHZ_BINARY" check --policy "$E2E_DIR/policy.json" --engine-socket "$sock" "$@"
 }

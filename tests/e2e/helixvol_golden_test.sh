@@ -3,12 +3,9 @@
 # it by reflink, and DEFAULT_FROM applied to volumes dockerd creates on the fly
 # (but not to anonymous ones).
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/lib/engine.sh"
-source "$here/lib/helixvol.sh"
-
-e2e_skip_unless_dockerd_can_run
-e2e_init
+# shellcheck source=lib/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh"
+e2e_setup
 engine_start outer
 image_busybox
 helixvol_install_managed helixvol

@@ -3,12 +3,9 @@
 # a preload of two images (one from the engine, one from an archive file) gives a snapshot
 # from which a desktop's inner engine runs the images without loading anything.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/lib/engine.sh"
-source "$here/lib/helixvol.sh"
-
-e2e_skip_unless_dockerd_can_run
-e2e_init
+# shellcheck source=lib/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh"
+e2e_setup
 engine_start outer
 image_busybox
 image_dind

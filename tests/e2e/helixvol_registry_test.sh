@@ -5,13 +5,10 @@
 # engine's network namespace so dockerd reaches it (and trusts it: 127.0.0.0/8
 # is an insecure registry by default).
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/lib/engine.sh"
-source "$here/lib/helixvol.sh"
-
-e2e_skip_unless_dockerd_can_run
+# shellcheck source=lib/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh"
+e2e_setup
 command -v docker-registry >/dev/null || e2e_fail "docker-registry is not installed (make deps)"
-e2e_init
 engine_start outer
 image_busybox
 netns=$(<"$E2E_DIR/outer/netns")
@@ -38,7 +35,7 @@ e2e_retry 20 nsenter --net="/run/netns/$netns" bash -c "exec 3<>/dev/tcp/127.0.0
 e2e_pass "registry listens on $registry in the engine's network namespace"
 
 build_dir=$(dirname "$(dirname "$HELIXVOL_BUNDLE")")
-make -C "$here/../.." --no-print-directory BUILD_DIR="$build_dir" publish \
+make -C "$E2E_ROOT" --no-print-directory BUILD_DIR="$build_dir" publish \
   REGISTRY="$registry" VERSION=e2e PLUGIN_SETTINGS="DEFAULT_SIZE=64M" >"$E2E_DIR/publish.log" 2>&1 ||
   { cat "$E2E_DIR/publish.log" >&2; e2e_fail "make publish failed"; }
 e2e_pass "make publish pushed $registry/helixvol:e2e"
@@ -48,7 +45,7 @@ state=$E2E_DIR/installed-state
 helixvol_xfs_state "$state"
 docker plugin install --grant-all-permissions --alias helixvol "$registry/helixvol:e2e" \
   state.source="$state" >/dev/null
-e2e_defer _helixvol_remove_managed "$DOCKER_HOST" helixvol
+e2e_defer helixvol_remove_managed "$DOCKER_HOST" helixvol
 assert_eq true "$(docker plugin inspect helixvol --format '{{.Enabled}}')" \
   "docker plugin install from the registry enables it"
 assert_contains "$(docker plugin inspect helixvol --format '{{json .Settings.Env}}')" \

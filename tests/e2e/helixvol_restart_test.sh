@@ -12,14 +12,9 @@
 # the container leaves no loop device. (Issue "helixvol on a real Docker engine", restart
 # tests; docs/install.md, "Which one for a sandbox host" and "Restarting dockerd".)
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib/engine.sh
-source "$here/lib/engine.sh"
-# shellcheck source=lib/helixvol.sh
-source "$here/lib/helixvol.sh"
-
-e2e_skip_unless_dockerd_can_run
-e2e_init
+# shellcheck source=lib/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh"
+e2e_setup
 bb=helix-e2e/busybox
 
 status_of() {

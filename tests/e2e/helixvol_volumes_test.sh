@@ -3,12 +3,9 @@
 # remove; volumes made on the fly; exclusivity and docker cp; bad input through
 # the docker CLI. (Issue "helixvol on a real Docker engine", tests 1, 2, 3, 6.)
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/lib/engine.sh"
-source "$here/lib/helixvol.sh"
-
-e2e_skip_unless_dockerd_can_run
-e2e_init
+# shellcheck source=lib/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh"
+e2e_setup
 engine_start outer
 image_busybox
 plugin=helixvol

@@ -9,14 +9,9 @@
 #   * helixauthz admits the shape and refuses each way out of it, with its message on the CLI,
 #     and refuses every desktop when its engine runs without user namespaces.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/lib/engine.sh"
-source "$here/lib/helixvol.sh"
-source "$here/lib/helixauthz.sh"
-source "$here/lib/userns.sh"
-
-e2e_skip_unless_dockerd_can_run
-e2e_init
+# shellcheck source=lib/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh"
+e2e_setup
 userns_user_add
 engine_start outer --userns-remap "$USERNS_USER"
 outer_host=$DOCKER_HOST
@@ -156,7 +151,7 @@ export DOCKER_HOST=$outer_host
 
 e2e_log "helixauthz with policy-userns.json"
 az=$(helixvol_unique_name | sed 's/helixvol/helixauthz/')
-python3 - "$here/../../authz-plugin/policy-userns.json" "$E2E_DIR/policy.json" \
+python3 - "$E2E_ROOT/authz-plugin/policy-userns.json" "$E2E_DIR/policy.json" \
   "$(docker image inspect -f '{{.Id}}' helix-e2e/dind-userns)" "$hv" "$USERNS_BASE" <<'PY'
 import json, sys
 policy = json.load(open(sys.argv[1]))

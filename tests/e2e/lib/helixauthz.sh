@@ -1,13 +1,16 @@
 # shellcheck shell=bash
 #
-# helixauthz in the e2e engines, both ways it is installed:
+# helixauthz in the e2e engines, both ways it is installed. Sourced by harness.sh.
 #
 #   helixauthz_policy OUT IMAGE...  the shipped policy (authz-plugin/policy.json) with the IDs
 #                                   of IMAGEs (in the current engine) as the privileged images
-#   helixauthz_start_host_service NAME POLICY
+#   helixauthz_start_host_service NAME POLICY [SETTING=VALUE...]
 #                                   run the binary on /run/docker/plugins/NAME.sock (seen by
 #                                   every engine on the host: NAME must be unique), looking
-#                                   things up in the current engine; log in $E2E_DIR/NAME.log
+#                                   things up in the current engine; stopped at exit
+#   helixauthz_launch_host_service NAME POLICY [SETTING=VALUE...]
+#                                   the same, for a caller that defers
+#                                   helixauthz_stop_host_service NAME itself
 #   helixauthz_install_managed NAME POLICY
 #                                   docker plugin create NAME from the bundle, its policy
 #                                   directory and engine socket bound from the test's, enabled
@@ -18,9 +21,8 @@
 # HELIXAUTHZ_BUNDLE (build/plugins/helixauthz) and HELIXAUTHZ_BINARY (build/helixauthz)
 # come from ctest, or default to the build tree.
 
-_HELIXAUTHZ_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-HELIXAUTHZ_BUNDLE=${HELIXAUTHZ_BUNDLE:-$_HELIXAUTHZ_ROOT/build/plugins/helixauthz}
-HELIXAUTHZ_BINARY=${HELIXAUTHZ_BINARY:-$_HELIXAUTHZ_ROOT/build/helixauthz}
+HELIXAUTHZ_BUNDLE=${HELIXAUTHZ_BUNDLE:-$E2E_ROOT/build/plugins/helixauthz}
+HELIXAUTHZ_BINARY=${HELIXAUTHZ_BINARY:-$E2E_ROOT/build/helixauthz}
 
 helixauthz_policy() {
   local out=$1 ids=() image
@@ -28,7 +30,7 @@ helixauthz_policy() {
   for image in "$@"; do
     ids+=("$(docker image inspect --format '{{.Id}}' "$image")") || return 1
   done
-  python3 - "$_HELIXAUTHZ_ROOT/authz-plugin/policy.json" "$out" "${ids[@]}" <<'PY'
+  python3 - "$E2E_ROOT/authz-plugin/policy.json" "$out" "${ids[@]}" <<'PY'
 import json, sys
 policy = json.load(open(sys.argv[1]))
 policy["privileged"]["images"] = sys.argv[3:]
@@ -36,26 +38,41 @@ json.dump(policy, open(sys.argv[2], "w"), indent=2)
 PY
 }
 
+# helixauthz_start_host_service NAME POLICY [SETTING=VALUE...]: helixauthz_launch_host_service,
+# stopped at exit (before the engines are, as it was started after them).
 helixauthz_start_host_service() {
+  e2e_defer helixauthz_stop_host_service "$1"
+  helixauthz_launch_host_service "$@"
+}
+
+# helixauthz_launch_host_service NAME POLICY [SETTING=VALUE...]: starts helixauthz as a host
+# service on /run/docker/plugins/NAME.sock with POLICY, looking things up in the engine
+# DOCKER_HOST names, and waits for its socket. SETTINGs go into its environment after
+# AUDIT=all LOG_LEVEL=debug, which they override. Its PID is in $E2E_DIR/NAME.pid, its log
+# in $E2E_DIR/NAME.log. Nothing is deferred: see helixauthz_stop_host_service.
+helixauthz_launch_host_service() {
   local name=$1 policy=$2
+  shift 2
   local engine_socket=${DOCKER_HOST#unix://}
-  AUDIT=all LOG_LEVEL=debug "$HELIXAUTHZ_BINARY" serve --policy "$policy" \
+  env AUDIT=all LOG_LEVEL=debug "$@" "$HELIXAUTHZ_BINARY" serve --policy "$policy" \
     --socket "/run/docker/plugins/$name.sock" --engine-socket "$engine_socket" \
     >>"$E2E_DIR/$name.log" 2>&1 </dev/null &
   echo "$!" >"$E2E_DIR/$name.pid"
   disown "$!"
-  e2e_defer _helixauthz_stop_host_service "$name"
   if ! e2e_retry 10 test -S "/run/docker/plugins/$name.sock"; then
     e2e_log "helixauthz $name made no socket within 10 s"
+    tail -n 20 "$E2E_DIR/$name.log" >&2
     return 1
   fi
   e2e_log "host-service helixauthz $name on /run/docker/plugins/$name.sock"
 }
 
-_helixauthz_stop_host_service() {
+# helixauthz_stop_host_service NAME: stops host service NAME and removes its socket. Safe to
+# call again, or when it never started.
+helixauthz_stop_host_service() {
   local pid
   pid=$(cat "$E2E_DIR/$1.pid" 2>/dev/null)
-  [[ -z $pid ]] || _e2e_terminate "$pid" 10
+  [[ -z $pid ]] || e2e_terminate "$pid" 10
   rm -f "/run/docker/plugins/$1.sock"
 }
 

@@ -1,6 +1,6 @@
-# shellcheck shell=bash source-path=SCRIPTDIR
+# shellcheck shell=bash
 #
-# Offline test images, imported into the current engine (DOCKER_HOST):
+# Offline test images, imported into the current engine (DOCKER_HOST). Sourced by harness.sh.
 #
 #   image_busybox   helix-e2e/busybox:latest  busybox-static and its applets; CMD ["sh"]
 #   image_dind      helix-e2e/dind:latest     the host's dockerd, containerd, runc, docker CLI,
@@ -18,17 +18,8 @@
 # non-overlay backing filesystem. Move images in with
 #   docker save helix-e2e/busybox | docker exec -i inner docker load
 
-if [[ -n ${_E2E_IMAGES_SH:-} ]]; then
-  return 0
-fi
-_E2E_IMAGES_SH=1
-# engine.sh sources this file; sourcing this one alone brings engine.sh in. Not followed by
-# the linter, which would loop.
-# shellcheck source=/dev/null
-source "$(dirname "${BASH_SOURCE[0]}")/engine.sh"
-
 E2E_CACHE_DIR=${E2E_CACHE_DIR:-/tmp/helix-e2e-cache}
-_E2E_IMAGES_SCRIPT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/images.sh
+_E2E_IMAGES_SCRIPT=$E2E_LIB_DIR/images.sh
 
 # Binaries the inner engine needs, at their host paths. The docker CLI is Debian's 20.10
 # one, the exact match of the dockerd beside it (the 28.x CLI in /usr/local/bin would
@@ -40,7 +31,7 @@ _E2E_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 # image_busybox: imports helix-e2e/busybox:latest unless the engine already has it.
 image_busybox() {
-  _e2e_tolerant _image_busybox
+  e2e_tolerant _image_busybox
 }
 _image_busybox() {
   _e2e_import helix-e2e/busybox:latest busybox _e2e_build_busybox \
@@ -49,7 +40,7 @@ _image_busybox() {
 
 # image_dind: imports helix-e2e/dind:latest unless the engine already has it.
 image_dind() {
-  _e2e_tolerant _image_dind
+  e2e_tolerant _image_dind
 }
 _image_dind() {
   _e2e_import helix-e2e/dind:latest dind _e2e_build_dind \
@@ -99,7 +90,7 @@ _e2e_cache_key() {
     multi=$(_e2e_xtables_multis) || return 1
     # shellcheck disable=SC2206 # paths without spaces, one per line
     files+=("${_E2E_DIND_BINARIES[@]}" $multi "$E2E_LIB_DIR/dind-entrypoint"
-      "$E2E_LIB_DIR/../../../contrib/helix-preload")
+      "$E2E_ROOT/contrib/helix-preload")
   fi
   sha256sum "${files[@]}" | sha256sum | cut -c1-16
 }
@@ -188,7 +179,7 @@ _e2e_build_dind() {
   _e2e_install_file /etc/protocols "$rootfs" &&
     install -m 0755 "$E2E_LIB_DIR/dind-entrypoint" "$rootfs/usr/local/bin/dind-entrypoint" ||
     return 1
-  install -m 0755 "$E2E_LIB_DIR/../../../contrib/helix-preload" \
+  install -m 0755 "$E2E_ROOT/contrib/helix-preload" \
     "$rootfs/usr/local/bin/helix-preload" || return 1
   # Smoke test: every binary must at least load inside the new root.
   for bin in /usr/sbin/dockerd /usr/bin/containerd /usr/sbin/runc /usr/bin/docker \

@@ -10,7 +10,7 @@
 #   mapfile -t shape <<<"$(userns_flags)"
 #   docker run -d "${shape[@]}" -v d1:/var/lib/docker helix-e2e/dind-userns
 
-USERNS_PROFILE=$(cd "$E2E_LIB_DIR/../../../contrib/userns-desktop" && pwd)/seccomp-userns.json
+USERNS_PROFILE=$E2E_ROOT/contrib/userns-desktop/seccomp-userns.json
 USERNS_ENTRYPOINT=$(dirname "$USERNS_PROFILE")/entrypoint
 
 # userns_user_add: adds a system user helix-un-<rand> with 65536 subordinate uids and gids
