@@ -160,6 +160,8 @@ policy["userns"]["data_root_options"] = {"owner": f"{sys.argv[5]}:{sys.argv[5]}"
 policy["helixvol"]["drivers"] = [sys.argv[4]]
 json.dump(policy, open(sys.argv[2], "w"), indent=2)
 PY
+# The policy refuses image export to ordinary callers: preload under it takes archives.
+docker save $bb >"$E2E_DIR/busybox.tar"
 helixauthz_start_host_service "$az" "$E2E_DIR/policy.json"
 helixauthz_activate "$az"
 # denied WHAT FIELD CMD...: CMD fails with the plugin's message, which names FIELD.
@@ -177,6 +179,12 @@ e2e_retry 90 bash -c 'docker logs desktop-2 2>&1 | grep -q "API listen on"' ||
   e2e_fail "the admitted desktop's engine did not start"
 e2e_pass "the userns desktop shape is admitted and its engine runs"
 docker rm -f desktop-2 >/dev/null
+"$HELIXVOL_BINARY" preload --name golden-2 --engine-image helix-e2e/dind-userns --driver "$hv" \
+  --size 2G --archive "$E2E_DIR/busybox.tar" --shape userns --seccomp "$USERNS_PROFILE" \
+  --owner "$USERNS_BASE:$USERNS_BASE" --label helix.session=preload --memory 2G --cpus 1 \
+  --pids-limit 4096 >"$E2E_DIR/preload-2.out" 2>&1 ||
+  e2e_fail "preload --shape userns under policy-userns: $(tail -n 5 "$E2E_DIR/preload-2.out")"
+e2e_pass "helixvol preload --shape userns works under policy-userns: no hole needed"
 sysctl=(--sysctl net.ipv4.ip_forward=1)
 try() { docker create "${shape[@]}" "${d2[@]}" "$@" helix-e2e/dind-userns; }
 denied "--privileged is refused" HostConfig.Privileged try --privileged
