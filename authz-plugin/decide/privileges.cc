@@ -89,45 +89,17 @@ Result<std::optional<Excess>> FirstExcess(const ClassRules& allowed, const json&
   return Found();
 }
 
-Result<std::optional<std::string>> PrivilegeReason(const Rules& rules, const json& hc) {
-  using Reason = std::optional<std::string>;
-  auto privileged = BoolField(hc, "privileged", "HostConfig.Privileged");
-  if (!privileged.ok()) return privileged.error();
-  if (*privileged) return Reason("HostConfig.Privileged true");
-  auto excess = FirstExcess(rules.ordinary, hc);
-  if (!excess.ok()) return excess.error();
-  if (*excess) {
-    const Excess& e = **excess;
-    return Reason(e.value.empty() ? e.field : e.field + " " + Quote(e.value));
-  }
-  auto masked = PathsReason(hc, "maskedpaths", "HostConfig.MaskedPaths", kDefaultMaskedPaths);
-  if (!masked.ok() || *masked) return masked;
-  auto readonly =
-      PathsReason(hc, "readonlypaths", "HostConfig.ReadonlyPaths", kDefaultReadonlyPaths);
-  if (!readonly.ok() || *readonly) return readonly;
-  static const std::pair<const char*, const char*> kNamespaces[] = {
-      {"networkmode", "HostConfig.NetworkMode"}, {"pidmode", "HostConfig.PidMode"},
-      {"ipcmode", "HostConfig.IpcMode"},         {"utsmode", "HostConfig.UTSMode"},
-      {"usernsmode", "HostConfig.UsernsMode"},   {"cgroupnsmode", "HostConfig.CgroupnsMode"}};
-  for (const auto& [key, field] : kNamespaces) {
-    auto mode = StringField(hc, key, field);
-    if (!mode.ok()) return mode.error();
-    if (*mode == "host") return Reason(std::string(field) + " \"host\"");
-  }
-  return Reason();
-}
-
 namespace {
 
-// What takes `hc` beyond `desktop`'s powers (privileged, beyond its
-// allowlists, dockerd's masked and read-only paths changed, a host
-// namespace), as "<field> <value>"; nullopt when it stays within them.
-Result<std::optional<std::string>> BeyondShape(const DesktopRules& desktop, const json& hc) {
+// What takes `hc` beyond `allowed` (privileged, beyond its allowlists,
+// dockerd's masked and read-only paths changed, a host namespace), as
+// "<field> <value>"; nullopt when it stays within it.
+Result<std::optional<std::string>> Beyond(const ClassRules& allowed, const json& hc) {
   using Why = std::optional<std::string>;
   auto privileged = BoolField(hc, "privileged", "HostConfig.Privileged");
   if (!privileged.ok()) return privileged.error();
   if (*privileged) return Why("HostConfig.Privileged true");
-  auto excess = FirstExcess(desktop.allowed, hc);
+  auto excess = FirstExcess(allowed, hc);
   if (!excess.ok()) return excess.error();
   if (*excess) {
     const Excess& e = **excess;
@@ -137,8 +109,7 @@ Result<std::optional<std::string>> BeyondShape(const DesktopRules& desktop, cons
        {std::tuple{"maskedpaths", "HostConfig.MaskedPaths", &kDefaultMaskedPaths},
         {"readonlypaths", "HostConfig.ReadonlyPaths", &kDefaultReadonlyPaths}}) {
     auto paths = PathsReason(hc, key, field, *defaults);
-    if (!paths.ok()) return paths.error();
-    if (*paths) return Why(**paths);
+    if (!paths.ok() || *paths) return paths;
   }
   static const std::pair<const char*, const char*> kNamespaces[] = {
       {"networkmode", "HostConfig.NetworkMode"}, {"pidmode", "HostConfig.PidMode"},
@@ -154,12 +125,16 @@ Result<std::optional<std::string>> BeyondShape(const DesktopRules& desktop, cons
 
 }  // namespace
 
+Result<std::optional<std::string>> PrivilegeReason(const Rules& rules, const json& hc) {
+  return Beyond(rules.ordinary, hc);
+}
+
 Result<Shape> ShapeOf(const Rules& rules, const json& hc) {
   auto reason = PrivilegeReason(rules, hc);
   if (!reason.ok()) return reason.error();
   if (!*reason) return Shape{};
   if (rules.userns.enabled()) {
-    auto beyond = BeyondShape(rules.userns, hc);
+    auto beyond = Beyond(rules.userns.allowed, hc);
     if (!beyond.ok()) return beyond.error();
     if (!*beyond) return Shape{&rules.userns, **reason};
     // What makes it more than a user-namespaced desktop is the reason it

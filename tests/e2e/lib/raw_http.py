@@ -16,6 +16,20 @@ import sys
 import time
 
 
+def read(s, answer, until=None):
+    """Appends what arrives to answer until `until` is in it, the peer closes, or the
+    socket's timeout passes."""
+    try:
+        while until is None or until not in answer:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    except OSError:
+        pass
+    return answer
+
+
 def main():
     sock_path, request_file = sys.argv[1], sys.argv[2]
     data = open(request_file, "rb").read()
@@ -27,15 +41,7 @@ def main():
     # Wait for the answer's head however slow the engine is (a loaded CI host), then
     # send the follow-up: were the attach let through, it would reach the shell.
     s.settimeout(60.0)
-    answer = b""
-    try:
-        while b"\r\n\r\n" not in answer:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
-    except OSError:
-        pass
+    answer = read(s, b"", until=b"\r\n\r\n")
     if len(sys.argv) > 3:
         try:
             s.sendall(open(sys.argv[3], "rb").read())
@@ -43,14 +49,7 @@ def main():
             pass  # the engine answered and closed: nothing was attached
         time.sleep(1.0)
     s.settimeout(1.0)
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
-    except OSError:
-        pass
+    answer = read(s, answer)
     s.close()
     open(request_file + ".answer", "wb").write(answer)
     first = answer.split(b"\r\n", 1)[0].decode("latin-1")
