@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -15,6 +16,11 @@ namespace helix {
 // file or the new one: write a temporary file beside it, fsync, rename over
 // `path`, fsync the directory.
 Status AtomicWriteFile(const std::string& path, const std::string& data, mode_t mode = 0644);
+
+// Writes all of `data` to `fd`, through EINTR and short writes; `what`
+// names the file or stream in the error. On a socket a peer that went away
+// is an error (EPIPE), not a SIGPIPE.
+Status WriteAll(int fd, std::string_view data, const std::string& what);
 
 Result<std::string> ReadFile(const std::string& path);
 

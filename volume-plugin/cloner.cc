@@ -161,12 +161,9 @@ Status KernelCloner::Clone(const std::string& src, const std::string& dst, Clone
 
 Result<std::optional<uint64_t>> KernelCloner::SharedBytes(const std::string& path) {
   std::string what = "find shared extents of " + path;
-  auto fd = OpenForFiemap(path, what);
-  if (!fd.ok()) {
-    return fd.error();
-  }
+  HELIX_ASSIGN_OR_RETURN(auto fd, OpenForFiemap(path, what));
   uint64_t shared = 0;
-  int err = ForEachExtent(fd->get(), [&](const fiemap_extent& e) {
+  int err = ForEachExtent(fd.get(), [&](const fiemap_extent& e) {
     if ((e.fe_flags & FIEMAP_EXTENT_SHARED) != 0) {
       shared += e.fe_length;
     }
@@ -182,17 +179,14 @@ Result<std::optional<uint64_t>> KernelCloner::SharedBytes(const std::string& pat
 
 Result<uint64_t> KernelCloner::ExtentCount(const std::string& path) {
   std::string what = "count extents of " + path;
-  auto fd = OpenForFiemap(path, what);
-  if (!fd.ok()) {
-    return fd.error();
-  }
+  HELIX_ASSIGN_OR_RETURN(auto fd, OpenForFiemap(path, what));
   // fm_extent_count = 0 asks only how many there are.
   fiemap map{};
   map.fm_start = 0;
   map.fm_length = FIEMAP_MAX_OFFSET;
   map.fm_flags = FIEMAP_FLAG_SYNC;
   map.fm_extent_count = 0;
-  if (::ioctl(fd->get(), FS_IOC_FIEMAP, &map) != 0) {
+  if (::ioctl(fd.get(), FS_IOC_FIEMAP, &map) != 0) {
     int err = errno;
     return SysError(what, err);
   }

@@ -29,23 +29,14 @@ KernelView::KernelView(std::vector<MountEntry> mounts, std::vector<LoopBinding> 
 }
 
 Result<KernelView> KernelView::Read(Mounter& mounter, LoopDevices& loops) {
-  auto mounts = mounter.List();
-  if (!mounts.ok()) {
-    return mounts.error();
-  }
-  auto bound = loops.List();
-  if (!bound.ok()) {
-    return bound.error();
-  }
-  return KernelView(std::move(*mounts), std::move(*bound));
+  HELIX_ASSIGN_OR_RETURN(auto mounts, mounter.List());
+  HELIX_ASSIGN_OR_RETURN(auto bound, loops.List());
+  return KernelView(std::move(mounts), std::move(bound));
 }
 
 Result<KernelView> KernelView::ReadMounts(Mounter& mounter) {
-  auto mounts = mounter.List();
-  if (!mounts.ok()) {
-    return mounts.error();
-  }
-  return KernelView(std::move(*mounts), {});
+  HELIX_ASSIGN_OR_RETURN(auto mounts, mounter.List());
+  return KernelView(std::move(mounts), {});
 }
 
 const LoopBinding* KernelView::LoopOf(FileId image) const {

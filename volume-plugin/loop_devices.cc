@@ -167,7 +167,7 @@ Result<AttachedLoop> KernelLoopDevices::Attach(const std::string& image, bool re
     if (err == 0) {
       struct stat st {};
       if (::fstat(loop->get(), &st) != 0) {
-        return SysError("attach " + image + ": stat " + device);
+        return HELIX_SYS_ERROR("attach " + image + ": stat " + device);
       }
       return AttachedLoop{device, std::move(*loop), st.st_rdev};
     }
@@ -268,11 +268,8 @@ Result<LoopStatus> KernelLoopDevices::Inspect(const std::string& device) {
 }
 
 Result<std::optional<LoopBinding>> LoopDevices::FindByBacking(FileId backing) {
-  auto all = List();
-  if (!all.ok()) {
-    return all.error();
-  }
-  for (LoopBinding& b : *all) {
+  HELIX_ASSIGN_OR_RETURN(auto all, List());
+  for (LoopBinding& b : all) {
     if (b.backing == backing) {
       return std::optional<LoopBinding>(std::move(b));
     }

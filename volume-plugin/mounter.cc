@@ -154,11 +154,8 @@ std::vector<MountEntry> ParseMountInfo(std::string_view text) {
 Status KernelMounter::Mount(const std::string& source, const std::string& target,
                             const std::string& fstype, const std::string& options) {
   std::string what = "mount " + source + " on " + target;
-  auto cxt = NewContext(what);
-  if (!cxt.ok()) {
-    return cxt.error();
-  }
-  libmnt_context* c = cxt->get();
+  HELIX_ASSIGN_OR_RETURN(auto cxt, NewContext(what));
+  libmnt_context* c = cxt.get();
   // mount(8) retries a refused read-write mount as read-only; a volume that
   // silently came up read-only would fail later and far from the cause.
   int rc = mnt_context_enable_rwonly_mount(c, 1);
@@ -182,11 +179,8 @@ Status KernelMounter::Mount(const std::string& source, const std::string& target
 
 Status KernelMounter::Unmount(const std::string& target) {
   std::string what = "unmount " + target;
-  auto cxt = NewContext(what);
-  if (!cxt.ok()) {
-    return cxt.error();
-  }
-  libmnt_context* c = cxt->get();
+  HELIX_ASSIGN_OR_RETURN(auto cxt, NewContext(what));
+  libmnt_context* c = cxt.get();
   if (int rc = mnt_context_set_target(c, target.c_str()); rc != 0) {
     return SysError(what, -rc);
   }

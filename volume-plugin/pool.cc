@@ -102,23 +102,17 @@ std::string_view CloneMethodName(CloneMethod m) {
 
 Result<bool> CanReflink(const std::string& dir) {
   std::string what = "probe reflink in " + dir;
-  auto src = AnonymousFile(dir, what);
-  if (!src.ok()) {
-    return src.error();
-  }
-  auto dst = AnonymousFile(dir, what);
-  if (!dst.ok()) {
-    return dst.error();
-  }
+  HELIX_ASSIGN_OR_RETURN(auto src, AnonymousFile(dir, what));
+  HELIX_ASSIGN_OR_RETURN(auto dst, AnonymousFile(dir, what));
   // Some filesystems clone an empty file without ever checking they could
   // share extents, so the probe needs a block of data, on disk.
   std::string block(4096, 'h');
-  if (::write(src->get(), block.data(), block.size()) != static_cast<ssize_t>(block.size()) ||
-      ::fsync(src->get()) != 0) {
+  if (::write(src.get(), block.data(), block.size()) != static_cast<ssize_t>(block.size()) ||
+      ::fsync(src.get()) != 0) {
     int err = errno;
     return SysError(what + ": write", err);
   }
-  if (::ioctl(dst->get(), FICLONE, src->get()) == 0) {
+  if (::ioctl(dst.get(), FICLONE, src.get()) == 0) {
     return true;
   }
   int err = errno;
@@ -136,29 +130,23 @@ Result<PoolInfo> PreparePool(const PoolConfig& config, LoopDevices& loops, Mount
   HELIX_TRY(MakeDirs(config.state_dir));
   // Mount targets are compared with /proc/self/mountinfo, which has no
   // symlinks in it.
-  auto state = RealPath(config.state_dir);
-  if (!state.ok()) {
-    return state.error();
-  }
-  std::string image = JoinPath(*state, "pool.img");
-  auto have_image = Exists(image);
-  if (!have_image.ok()) {
-    return have_image.error();
-  }
-  if (*have_image) {
+  HELIX_ASSIGN_OR_RETURN(auto state, RealPath(config.state_dir));
+  std::string image = JoinPath(state, "pool.img");
+  HELIX_ASSIGN_OR_RETURN(auto have_image, Exists(image));
+  if (have_image) {
     // Never switch away from an existing pool: the volumes live in it.
     if (mode != "auto") {
       return InvalidArgument("setting POOL=" + mode + ": " + image +
                              " holds a self-managed pool whose volumes this mode would not "
                              "see; use POOL=auto");
     }
-    return OpenSelfManagedPool(*state, image, loops, mounter);
+    return OpenSelfManagedPool(state, image, loops, mounter);
   }
   if (mode == "copy") {
-    return InStateDir(*state, CloneMethod::kCopy);
+    return InStateDir(state, CloneMethod::kCopy);
   }
-  std::string fstype = FsTypeOf(*state);
-  auto can = CanReflink(*state);
+  std::string fstype = FsTypeOf(state);
+  auto can = CanReflink(state);
   if (!can.ok() && can.error().kind() == ErrorKind::kNoSpace) {
     // A full pool must not keep the plugin from starting: deleting volumes
     // is how space comes back. Without room to probe, the type decides.
@@ -170,36 +158,36 @@ Result<PoolInfo> PreparePool(const PoolConfig& config, LoopDevices& loops, Mount
     return can.error();
   }
   if (*can) {
-    return InStateDir(*state, CloneMethod::kReflink);
+    return InStateDir(state, CloneMethod::kReflink);
   }
   if (mode == "auto") {
     // Volumes made before there was a pool (or under POOL=copy) live in
     // <state>/volumes: a new pool elsewhere would hide them from Docker.
-    auto existing = ListDir(JoinPath(*state, "volumes"));
+    auto existing = ListDir(JoinPath(state, "volumes"));
     if (existing.ok() && !existing->empty()) {
       spdlog::warn(
           "pool: {}/volumes already holds volumes on {}, which cannot reflink: keeping them "
           "there, cloned by copy (POOL=copy says so explicitly)",
-          *state, fstype);
-      return InStateDir(*state, CloneMethod::kCopy);
+          state, fstype);
+      return InStateDir(state, CloneMethod::kCopy);
     }
   }
   if (mode == "reflink") {
-    return InvalidArgument("setting POOL=reflink: the state directory " + *state + " (" + fstype +
+    return InvalidArgument("setting POOL=reflink: the state directory " + state + " (" + fstype +
                            ") cannot reflink; put it on XFS with reflink=1 or btrfs, or use "
                            "POOL=auto");
   }
   if (config.self_managed_size < kMinSelfManagedSize) {
     return InvalidArgument("setting POOL_SIZE=" + FormatSize(config.self_managed_size) +
-                           ": the state directory " + *state + " (" + fstype +
+                           ": the state directory " + state + " (" + fstype +
                            ") cannot reflink, so helixvol makes its own XFS pool there, which "
                            "needs at least " +
                            FormatSize(kMinSelfManagedSize));
   }
   spdlog::info("pool: the state directory {} ({}) cannot reflink: making a self-managed XFS pool",
-               *state, fstype);
-  HELIX_TRY(CreatePoolImage(*state, image, config.self_managed_size));
-  return OpenSelfManagedPool(*state, image, loops, mounter);
+               state, fstype);
+  HELIX_TRY(CreatePoolImage(state, image, config.self_managed_size));
+  return OpenSelfManagedPool(state, image, loops, mounter);
 }
 
 }  // namespace helix::vol

@@ -64,7 +64,7 @@ Result<std::vector<LayerSpace>> MeasureSpace(const std::vector<SpaceLayer>& laye
   for (const SpaceLayer& l : layers) {
     struct statvfs vfs {};
     if (::statvfs(l.path.c_str(), &vfs) != 0) {
-      return SysError("statvfs " + l.path);
+      return HELIX_SYS_ERROR("statvfs " + l.path);
     }
     out.push_back({l, static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize,
                    static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize});
@@ -81,17 +81,17 @@ const LayerSpace& Least(const std::vector<LayerSpace>& measured) {
 Status TrimFreeSpace(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid()) {
-    return SysError("trim " + dir + ": open");
+    return HELIX_SYS_ERROR("trim " + dir + ": open");
   }
   // XFS frees a deleted file's extents in the background; syncfs and statfs
   // both wait for that, and FITRIM only sees extents that are free.
   struct statvfs vfs {};
   if (::syncfs(fd.get()) != 0 || ::fstatvfs(fd.get(), &vfs) != 0) {
-    return SysError("trim " + dir + ": sync");
+    return HELIX_SYS_ERROR("trim " + dir + ": sync");
   }
   fstrim_range range{0, std::numeric_limits<uint64_t>::max(), 0};
   if (::ioctl(fd.get(), FITRIM, &range) != 0) {
-    return SysError("trim " + dir);
+    return HELIX_SYS_ERROR("trim " + dir);
   }
   return Ok();
 }

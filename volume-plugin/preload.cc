@@ -9,11 +9,12 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <random>
 #include <thread>
+#include "common/file_util.h"
 
 #include "common/quote.h"
 #include "common/size.h"
+#include "common/strings.h"
 #include "common/unique_fd.h"
 
 namespace helix::vol {
@@ -23,13 +24,6 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kStageDir = "/helix-preload";
-
-std::string RandomHex(size_t n) {
-  std::random_device rd;
-  std::string out;
-  for (size_t i = 0; i < n; ++i) out += "0123456789abcdef"[rd() % 16];
-  return out;
-}
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
@@ -75,19 +69,6 @@ class Leftovers {
   std::vector<std::string> containers_;
   std::vector<std::string> volumes_;
 };
-
-// Writes all of data to the attach stream; false when the container has
-// stopped reading (it died) or the run was interrupted.
-bool WriteAll(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
 
 class Run {
  public:
@@ -217,7 +198,8 @@ class Run {
     uint64_t bytes = 0, reported = 0;
     bool broken = false;
     auto sink = [&](const char* data, size_t size) {
-      if (interrupted_ || !WriteAll(stdin_fd->get(), data, size)) {
+      if (interrupted_ ||
+          !WriteAll(stdin_fd->get(), std::string_view(data, size), "attach stream").ok()) {
         broken = true;
         return false;
       }
@@ -233,12 +215,12 @@ class Run {
       streamed = source_.GetStream("/images/get?names=" + DockerClient::QueryEscape(s.ref), sink);
     } else {
       UniqueFd in(::open(s.ref.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!in.valid()) return SysError("preload: open " + s.ref);
+      if (!in.valid()) return HELIX_SYS_ERROR("preload: open " + s.ref);
       std::vector<char> buf(1 << 20);
       for (;;) {
         ssize_t n = ::read(in.get(), buf.data(), buf.size());
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return SysError("preload: read " + s.ref);
+        if (n < 0) return HELIX_SYS_ERROR("preload: read " + s.ref);
         if (n == 0 || !sink(buf.data(), static_cast<size_t>(n))) break;
       }
     }

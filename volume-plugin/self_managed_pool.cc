@@ -31,11 +31,8 @@ constexpr int kMountAttempts = 3;
 
 // Whether `device` is (still) the loop device bound to `id`.
 Result<bool> BoundTo(LoopDevices& loops, FileId id, const std::string& device) {
-  auto bound = loops.FindByBacking(id);
-  if (!bound.ok()) {
-    return bound.error();
-  }
-  return bound->has_value() && (*bound)->device == device;
+  HELIX_ASSIGN_OR_RETURN(auto bound, loops.FindByBacking(id));
+  return bound.has_value() && bound->device == device;
 }
 
 // Mounts pool.img at `target`, or finds it mounted there, and returns its
@@ -172,11 +169,8 @@ Result<PoolInfo> OpenSelfManagedPool(const std::string& state, const std::string
                                      LoopDevices& loops, Mounter& mounter) {
   std::string target = JoinPath(state, "pool");
   HELIX_TRY(MakeDirs(target));
-  auto device = MountPool(image, target, loops, mounter);
-  if (!device.ok()) {
-    return device.error();
-  }
-  PoolInfo info{JoinPath(target, "volumes"), CloneMethod::kReflink, true, *device};
+  HELIX_ASSIGN_OR_RETURN(auto device, MountPool(image, target, loops, mounter));
+  PoolInfo info{JoinPath(target, "volumes"), CloneMethod::kReflink, true, device};
   HELIX_TRY(MakeDirs(info.volumes_dir));
   spdlog::info("pool: volumes in {} on the self-managed XFS pool {} ({}), cloned by reflink",
                info.volumes_dir, image, info.device);

@@ -17,7 +17,7 @@ Result<StateLock> StateLock::Acquire(const std::string& state_dir) {
   const std::string path = JoinPath(state_dir, "helixvol.lock");
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (!fd.valid()) {
-    return SysError("lock the state directory: open " + path);
+    return HELIX_SYS_ERROR("lock the state directory: open " + path);
   }
   // flock, not fcntl locks: those belong to the process and vanish when any
   // descriptor of the file is closed, by any thread.

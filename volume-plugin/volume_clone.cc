@@ -151,7 +151,7 @@ Result<CloneMethod> VolumeManager::CloneImage(const std::string& source, const s
 
 Status VolumeManager::GrowImage(const std::string& image, uint64_t size) {
   if (::truncate(image.c_str(), static_cast<off_t>(size)) != 0) {
-    return SysError("grow " + image + " to " + FormatSize(size));
+    return HELIX_SYS_ERROR("grow " + image + " to " + FormatSize(size));
   }
   return ops_.ext4.Grow(image);
 }

@@ -4,27 +4,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <random>
-
 #include "common/file_util.h"
 #include "common/log.h"
 #include "common/quote.h"
 #include "common/size.h"
+#include "common/strings.h"
 #include "common/unique_fd.h"
 #include "volume-plugin/fault_point.h"
 
 namespace helix::vol {
 namespace {
-
-std::string RandomHex(size_t n) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += kHex[rng() % 16];
-  }
-  return out;
-}
 
 // Removes a half-made volume directory unless released: whatever step of a
 // create fails, nothing is left behind.
@@ -47,13 +36,13 @@ class DirGuard {
 Status MakeSparseFile(const std::string& path, uint64_t size) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!fd.valid()) {
-    return SysError("create " + path);
+    return HELIX_SYS_ERROR("create " + path);
   }
   if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
-    return SysError("size " + path + " to " + FormatSize(size));
+    return HELIX_SYS_ERROR("size " + path + " to " + FormatSize(size));
   }
   if (::fsync(fd.get()) != 0) {
-    return SysError("fsync " + path);
+    return HELIX_SYS_ERROR("fsync " + path);
   }
   return Ok();
 }
@@ -158,7 +147,7 @@ Status VolumeManager::CreateLocked(const std::string& name, const CreateOptions&
   // whole volume, never a half-made one under its name.
   std::string tmp = JoinPath(PoolDir(), ".tmp-" + RandomHex(16));
   if (::mkdir(tmp.c_str(), 0700) != 0) {
-    return SysError("create " + tmp);
+    return HELIX_SYS_ERROR("create " + tmp);
   }
   DirGuard guard(tmp);
   FaultPoint("create.dir-made");
@@ -184,7 +173,7 @@ Status VolumeManager::CreateLocked(const std::string& name, const CreateOptions&
   HELIX_TRY(AtomicWriteFile(JoinPath(tmp, "meta.json"), MetaToJson(v->meta)));
   FaultPoint("create.meta-written");
   if (::rename(tmp.c_str(), VolumeDir(name).c_str()) != 0) {
-    return SysError("rename " + tmp + " to " + VolumeDir(name));
+    return HELIX_SYS_ERROR("rename " + tmp + " to " + VolumeDir(name));
   }
   guard.Release();
   FaultPoint("create.renamed");
@@ -225,7 +214,7 @@ Status VolumeManager::Remove(const std::string& name) {
   // next start deletes, and never a volume with half its files.
   std::string doomed = JoinPath(PoolDir(), ".tmp-rm-" + RandomHex(16));
   if (::rename(VolumeDir(name).c_str(), doomed.c_str()) != 0) {
-    return SysError("rename " + VolumeDir(name) + " to " + doomed)
+    return HELIX_SYS_ERROR("rename " + VolumeDir(name) + " to " + doomed)
         .Wrap("remove volume " + Quote(name));
   }
   FaultPoint("remove.renamed");

@@ -184,10 +184,11 @@ class FakeCloner : public Cloner {
     if (int err = log_.ShouldFail("clone")) return SysError("clone " + src, err);
     // Same size, no data: the images in unit tests are sparse and unformatted.
     struct stat st {};
-    if (::stat(src.c_str(), &st) != 0) return SysError("clone " + src);
-    if (::truncate(std::string(dst).c_str(), 0) != 0 && errno != ENOENT) return SysError(dst);
+    if (::stat(src.c_str(), &st) != 0) return HELIX_SYS_ERROR("clone " + src);
+    if (::truncate(std::string(dst).c_str(), 0) != 0 && errno != ENOENT)
+      return HELIX_SYS_ERROR(dst);
     std::ofstream(dst, std::ios::binary).close();
-    if (::truncate(dst.c_str(), st.st_size) != 0) return SysError("clone to " + dst);
+    if (::truncate(dst.c_str(), st.st_size) != 0) return HELIX_SYS_ERROR("clone to " + dst);
     std::lock_guard lock(mu_);
     if (method == CloneMethod::kReflink) shared_.insert(IdOf(dst)->ino);  // survives renames
     return Ok();
