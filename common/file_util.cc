@@ -14,20 +14,11 @@
 #include <utility>
 #include <vector>
 
-#include "common/strings.h"
+#include "common/atomic_write.h"
 #include "common/unique_fd.h"
 
 namespace helix {
 namespace {
-
-// Splits "/a/b/c" into "/a/b" and "c"; a bare name lives in ".".
-std::pair<std::string, std::string> SplitPath(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) {
-    return {".", path};
-  }
-  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
-}
 
 // The entry names of the directory open as `fd`, which stays open: readdir
 // reads through a duplicate, since fdopendir takes over what it is given.
@@ -130,31 +121,64 @@ Status WriteAll(int fd, std::string_view data, const std::string& what) {
   return Ok();
 }
 
-Status AtomicWriteFile(const std::string& path, const std::string& data, mode_t mode) {
-  auto [dir, base] = SplitPath(path);
-  if (base.empty()) {
-    return InvalidArgument("write " + path + ": not a file name");
+std::pair<std::string, std::string> SplitPath(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) {
+    return {".", path};
   }
-  std::string tmp = JoinPath(dir, "." + base + ".tmp-" + RandomHex(12));
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
+}
+
+std::string AtomicTempPrefix(const std::string& base) { return "." + base + ".tmp-"; }
+
+Status WriteNewFile(const std::string& path, std::string_view data, mode_t mode,
+                    const std::string& shown_as) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
   if (!fd.valid()) {
-    return HELIX_SYS_ERROR("write " + path);  // the temporary name would only confuse
+    return HELIX_SYS_ERROR("write " + shown_as);
   }
-  Status st = WriteAll(fd.get(), data, path);
-  if (st.ok() && ::fsync(fd.get()) < 0) {
-    st = HELIX_SYS_ERROR("fsync " + path);
+  HELIX_TRY(WriteAll(fd.get(), data, shown_as));
+  if (::fsync(fd.get()) < 0) {
+    return HELIX_SYS_ERROR("fsync " + shown_as);
   }
-  if (st.ok() && ::close(fd.Release()) < 0) {
-    st = HELIX_SYS_ERROR("write " + path);  // NFS and friends report write errors here
+  if (::close(fd.Release()) < 0) {
+    return HELIX_SYS_ERROR("write " + shown_as);  // NFS and friends report write errors here
   }
-  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) < 0) {
-    st = HELIX_SYS_ERROR("rename " + tmp + " to " + path);
+  return Ok();
+}
+
+Status Rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) < 0) {
+    return HELIX_SYS_ERROR("rename " + from + " to " + to);
   }
-  if (!st.ok()) {
-    ::unlink(tmp.c_str());
-    return st;
+  return Ok();
+}
+
+Status RemoveFile(const std::string& path) {
+  if (::unlink(path.c_str()) < 0) {
+    return HELIX_SYS_ERROR("remove " + path);
   }
-  return FsyncDir(dir);
+  return Ok();
+}
+
+namespace {
+
+// The real files, as AtomicWriteWith wants them.
+struct RealFiles {
+  Status WriteNewFile(const std::string& path, std::string_view data, mode_t mode,
+                      const std::string& shown_as) {
+    return helix::WriteNewFile(path, data, mode, shown_as);
+  }
+  Status Rename(const std::string& from, const std::string& to) { return helix::Rename(from, to); }
+  Status RemoveFile(const std::string& path) { return helix::RemoveFile(path); }
+  Status SyncDir(const std::string& dir) { return FsyncDir(dir); }
+};
+
+}  // namespace
+
+Status AtomicWriteFile(const std::string& path, const std::string& data, mode_t mode) {
+  RealFiles files;
+  return AtomicWriteWith(files, path, data, mode);
 }
 
 Result<std::string> ReadFile(const std::string& path) {

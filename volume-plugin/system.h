@@ -1,6 +1,7 @@
-// The kernel behind narrow interfaces. VolumeManager sees only these, so unit
-// tests can hand it fakes that record what was asked and fail on demand; the
-// real implementations (loop_devices.cc, mounter.cc, formatter.cc) are tested
+// The kernel behind narrow interfaces. VolumeManager sees only these and the
+// pool's files behind file_system.h, so unit tests can hand it fakes that
+// record what was asked and fail on demand; the real implementations
+// (loop_devices.cc, mounter.cc, formatter.cc, file_system.cc) are tested
 // against the real kernel in tests/system.
 #pragma once
 

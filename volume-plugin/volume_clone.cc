@@ -1,8 +1,5 @@
 // Clones and snapshots: a new volume whose image is a copy of another's, by
 // reflink where the pool can, consistent even while the source is mounted.
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -119,7 +116,7 @@ Result<CloneMethod> VolumeManager::CloneImage(const std::string& source, const s
     Status cloned = ops_.cloner.Clone(src_image, image, method);
     FaultPoint("clone.copied");
     if (!frozen.Thaw()) {
-      ::unlink(image.c_str());
+      (void)files_.RemoveFile(image);
       return Error(ErrorKind::kTimeout, "source " + Quote(source) +
                                             " stayed frozen longer than FREEZE_TIMEOUT (" +
                                             std::to_string(config_.freeze_timeout.count()) +
@@ -150,9 +147,7 @@ Result<CloneMethod> VolumeManager::CloneImage(const std::string& source, const s
 }
 
 Status VolumeManager::GrowImage(const std::string& image, uint64_t size) {
-  if (::truncate(image.c_str(), static_cast<off_t>(size)) != 0) {
-    return HELIX_SYS_ERROR("grow " + image + " to " + FormatSize(size));
-  }
+  HELIX_TRY(files_.Grow(image, size));
   return ops_.ext4.Grow(image);
 }
 

@@ -1,15 +1,10 @@
 #include "volume-plugin/volume_manager.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "common/file_util.h"
 #include "common/log.h"
 #include "common/quote.h"
 #include "common/size.h"
 #include "common/strings.h"
-#include "common/unique_fd.h"
 #include "volume-plugin/fault_point.h"
 
 namespace helix::vol {
@@ -19,10 +14,10 @@ namespace {
 // create fails, nothing is left behind.
 class DirGuard {
  public:
-  explicit DirGuard(std::string dir) : dir_(std::move(dir)) {}
+  DirGuard(FileSystem& files, std::string dir) : files_(files), dir_(std::move(dir)) {}
   ~DirGuard() {
     if (!dir_.empty()) {
-      if (auto s = RemoveTree(dir_); !s.ok()) {
+      if (auto s = files_.RemoveTree(dir_); !s.ok()) {
         spdlog::warn("clean up {}: {}", dir_, s.error().message());
       }
     }
@@ -30,27 +25,18 @@ class DirGuard {
   void Release() { dir_.clear(); }
 
  private:
+  FileSystem& files_;
   std::string dir_;
 };
-
-Status MakeSparseFile(const std::string& path, uint64_t size) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd.valid()) {
-    return HELIX_SYS_ERROR("create " + path);
-  }
-  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
-    return HELIX_SYS_ERROR("size " + path + " to " + FormatSize(size));
-  }
-  if (::fsync(fd.get()) != 0) {
-    return HELIX_SYS_ERROR("fsync " + path);
-  }
-  return Ok();
-}
 
 }  // namespace
 
 VolumeManager::VolumeManager(ManagerConfig config, SystemOps ops)
-    : config_(std::move(config)), ops_(ops), loops_(ops.loops), mounter_(ops.mounter) {}
+    : config_(std::move(config)),
+      ops_(ops),
+      loops_(ops.loops),
+      mounter_(ops.mounter),
+      files_(ops.files) {}
 
 void VolumeManager::UsePool(const PoolInfo& pool) {
   config_.pool_dir = pool.volumes_dir;
@@ -86,7 +72,8 @@ Result<VolumeManager::VolumePtr> VolumeManager::Find(const std::string& name) {
 }
 
 Status VolumeManager::SaveMeta(Volume& v, const VolumeMeta& meta) {
-  HELIX_TRY(AtomicWriteFile(JoinPath(VolumeDir(meta.name), "meta.json"), MetaToJson(meta)));
+  HELIX_TRY(
+      WriteFileAtomically(files_, JoinPath(VolumeDir(meta.name), "meta.json"), MetaToJson(meta)));
   std::lock_guard lock(v.state_mu);
   v.meta = meta;
   v.unsaved.clear();
@@ -146,10 +133,8 @@ Status VolumeManager::CreateLocked(const std::string& name, const CreateOptions&
   // crash leaves either a .tmp- directory (removed at the next start) or a
   // whole volume, never a half-made one under its name.
   std::string tmp = JoinPath(PoolDir(), ".tmp-" + RandomHex(16));
-  if (::mkdir(tmp.c_str(), 0700) != 0) {
-    return HELIX_SYS_ERROR("create " + tmp);
-  }
-  DirGuard guard(tmp);
+  HELIX_TRY(files_.MakeDir(tmp, 0700));
+  DirGuard guard(files_, tmp);
   FaultPoint("create.dir-made");
   std::string image = JoinPath(tmp, "disk.img");
   auto v = std::make_shared<Volume>();
@@ -165,19 +150,27 @@ Status VolumeManager::CreateLocked(const std::string& name, const CreateOptions&
       return method.error();
     }
   } else {
-    HELIX_TRY(MakeSparseFile(image, options.size));
+    HELIX_TRY(files_.MakeSparseFile(image, options.size));
     FaultPoint("create.image-made");
     HELIX_TRY(ops_.formatter.MakeExt4(image));
     FaultPoint("create.formatted");
   }
-  HELIX_TRY(AtomicWriteFile(JoinPath(tmp, "meta.json"), MetaToJson(v->meta)));
+  HELIX_TRY(WriteFileAtomically(files_, JoinPath(tmp, "meta.json"), MetaToJson(v->meta)));
   FaultPoint("create.meta-written");
-  if (::rename(tmp.c_str(), VolumeDir(name).c_str()) != 0) {
-    return HELIX_SYS_ERROR("rename " + tmp + " to " + VolumeDir(name));
+  HELIX_TRY(files_.Rename(tmp, VolumeDir(name)));
+  FaultPoint("create.renamed");
+  if (auto s = files_.SyncDir(PoolDir()); !s.ok()) {
+    // The rename may not survive a crash, so the create has failed: take
+    // the volume back out of sight, for the guard to delete.
+    auto back = files_.Rename(VolumeDir(name), tmp);
+    if (back.ok()) {
+      return s;
+    }
+    // Whole under its name, only its durability in doubt: keep it.
+    spdlog::warn("create volume {}: {}; kept, since {}", name, s.error().message(),
+                 back.error().message());
   }
   guard.Release();
-  FaultPoint("create.renamed");
-  HELIX_TRY(FsyncDir(PoolDir()));
   spdlog::info("created volume {} ({}{})", name, FormatSize(v->meta.size_bytes),
                v->meta.clone_source.empty()
                    ? ""
@@ -213,9 +206,8 @@ Status VolumeManager::Remove(const std::string& name) {
   // Rename first: from here on a crash leaves a .tmp- directory, which the
   // next start deletes, and never a volume with half its files.
   std::string doomed = JoinPath(PoolDir(), ".tmp-rm-" + RandomHex(16));
-  if (::rename(VolumeDir(name).c_str(), doomed.c_str()) != 0) {
-    return HELIX_SYS_ERROR("rename " + VolumeDir(name) + " to " + doomed)
-        .Wrap("remove volume " + Quote(name));
+  if (auto s = files_.Rename(VolumeDir(name), doomed); !s.ok()) {
+    return s.error().Wrap("remove volume " + Quote(name));
   }
   FaultPoint("remove.renamed");
   {
@@ -226,20 +218,20 @@ Status VolumeManager::Remove(const std::string& name) {
     std::lock_guard lock(mu_);
     volumes_.erase(name);
   }
-  if (auto s = FsyncDir(PoolDir()); !s.ok()) {
+  if (auto s = files_.SyncDir(PoolDir()); !s.ok()) {
     spdlog::warn("remove volume {}: {}", name, s.error().message());
   }
-  if (auto s = RemoveTree(doomed); !s.ok()) {
+  if (auto s = files_.RemoveTree(doomed); !s.ok()) {
     spdlog::warn("remove volume {}: {} (deleted at next start)", name, s.error().message());
   }
   FaultPoint("remove.deleted");
   if (config_.trim_after_remove) {
-    if (auto s = TrimFreeSpace(PoolDir()); !s.ok()) {
+    if (auto s = files_.Trim(PoolDir()); !s.ok()) {
       spdlog::warn("remove volume {}: {} (the space stays in the pool image until fstrim)", name,
                    s.error().message());
     }
   }
-  ::rmdir(MountTarget(name).c_str());
+  (void)files_.RemoveDir(MountTarget(name));  // there only if it was ever mounted
   spdlog::info("removed volume {}", name);
   return Ok();
 }

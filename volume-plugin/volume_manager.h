@@ -1,6 +1,7 @@
 // VolumeManager: the domain of helixvol. One method per thing dockerd (or an
-// operator) can ask; pure C++ over the system interfaces in system.h, so unit
-// tests drive it with fakes and system tests with the real kernel.
+// operator) can ask; pure C++ over the system interfaces in system.h and
+// file_system.h, so unit tests drive it with fakes and system tests with the
+// real kernel.
 //
 // Layout of the pool (<state-dir>/volumes):
 //   <name>/disk.img    sparse ext4 image
@@ -30,6 +31,7 @@
 
 #include "common/result.h"
 #include "volume-plugin/create_options.h"
+#include "volume-plugin/file_system.h"
 #include "volume-plugin/kernel_view.h"
 #include "volume-plugin/pool.h"
 #include "volume-plugin/pool_space.h"
@@ -83,6 +85,7 @@ struct SystemOps {
   Cloner& cloner;
   Freezer& freezer;
   Ext4Tools& ext4;
+  FileSystem& files;
 };
 
 class VolumeManager {
@@ -176,6 +179,7 @@ class VolumeManager {
   SystemOps ops_;
   LoopDevices& loops_;
   Mounter& mounter_;
+  FileSystem& files_;
 
   std::vector<SpaceLayer> space_layers_;  // found by Recover, read-only after
   std::mutex space_mu_;

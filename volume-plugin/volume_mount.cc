@@ -48,7 +48,7 @@ Status CheckReusable(const LoopBinding& b, const std::string& image, bool snapsh
 Status VolumeManager::MountFilesystem(Volume& v, const std::string& name) {
   const std::string image = ImagePath(name);
   const std::string target = MountTarget(name);
-  auto id = IdOf(image);
+  auto id = files_.IdOf(image);
   if (!id.ok()) {
     return id.error();
   }
@@ -87,14 +87,14 @@ Status VolumeManager::MountFilesystem(Volume& v, const std::string& name) {
     FaultPoint("mount.attached");
   }
   if (on.ours == nullptr) {
-    HELIX_TRY(MakeDirs(target, 0755));
+    HELIX_TRY(files_.MakeDirs(target, 0755));
     HELIX_TRY(
         mounter_.Mount(device, target, "ext4", snapshot ? kSnapshotMountOptions : kMountOptions));
     FaultPoint("mount.mounted");
   }
   // dockerd gets data/, so lost+found never makes a new volume look non-empty
   // (dockerd copies an image's files into a volume only when it is empty).
-  if (auto s = MakeDirs(JoinPath(target, "data"), 0755); !s.ok()) {
+  if (auto s = files_.MakeDirs(JoinPath(target, "data"), 0755); !s.ok()) {
     (void)mounter_.Unmount(target);
     return s.error();
   }
@@ -125,7 +125,7 @@ Status VolumeManager::UnmountFilesystem(Volume& v, const std::string& name) {
       return s.error();
     }
   }
-  ::rmdir(target.c_str());
+  (void)files_.RemoveDir(target);  // left alone if someone's mount is still there
   std::lock_guard state(v.state_mu);
   v.mounted = false;
   v.loop_device.clear();

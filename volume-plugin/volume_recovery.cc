@@ -6,9 +6,6 @@
 // device only when it is bound to the image with autoclear, as helixvol binds
 // them. A volume recovery cannot make whole is still registered, with the
 // reason in Status, so that it never drops out of dockerd's view.
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "common/file_util.h"
 #include "common/log.h"
 #include "volume-plugin/volume_manager.h"
@@ -16,17 +13,17 @@
 namespace helix::vol {
 namespace {
 
-// A meta.json write (AtomicWriteFile) cut short by a crash leaves its
+// A meta.json write (WriteFileAtomically) cut short by a crash leaves its
 // temporary file beside meta.json.
-void RemoveMetaTemps(const std::string& dir) {
-  auto names = ListDir(dir);
+void RemoveMetaTemps(FileSystem& files, const std::string& dir) {
+  auto names = files.ListDir(dir);
   if (!names.ok()) {
     return;
   }
   for (const std::string& n : *names) {
     if (n.rfind(".meta.json.tmp-", 0) == 0) {
       std::string path = JoinPath(dir, n);
-      if (::unlink(path.c_str()) == 0) {
+      if (files.RemoveFile(path).ok()) {
         spdlog::info("recovery: removed leftover {}", path);
       }
     }
@@ -36,31 +33,22 @@ void RemoveMetaTemps(const std::string& dir) {
 }  // namespace
 
 Status VolumeManager::Recover() {
-  HELIX_TRY(MakeDirs(PoolDir(), 0700));
-  HELIX_TRY(MakeDirs(config_.mount_root, 0755));
-  auto entries = ListDir(PoolDir());
-  if (!entries.ok()) {
-    return entries.error();
-  }
-  auto pool = IdOf(PoolDir());
-  if (!pool.ok()) {
-    return pool.error();
-  }
+  HELIX_TRY(files_.MakeDirs(PoolDir(), 0700));
+  HELIX_TRY(files_.MakeDirs(config_.mount_root, 0755));
+  HELIX_ASSIGN_OR_RETURN(auto entries, files_.ListDir(PoolDir()));
+  HELIX_ASSIGN_OR_RETURN(FileId pool, files_.IdOf(PoolDir()));
   space_layers_ = FindSpaceLayers(PoolDir(), loops_);
   for (const SpaceLayer& l : space_layers_) {
     spdlog::info("pool space: measured on {}", l.what);
   }
   (void)MeasurePool();  // logs the level the pool starts at
   // One reading of the kernel for every volume.
-  auto kernel = KernelView::Read(mounter_, loops_);
-  if (!kernel.ok()) {
-    return kernel.error();
-  }
-  for (const auto& entry : *entries) {
+  HELIX_ASSIGN_OR_RETURN(auto kernel, KernelView::Read(mounter_, loops_));
+  for (const auto& entry : entries) {
     if (entry.rfind(".tmp-", 0) == 0) {
       // A create or remove that a crash interrupted; never a visible volume.
       std::string dir = JoinPath(PoolDir(), entry);
-      if (auto s = RemoveTree(dir); !s.ok()) {
+      if (auto s = files_.RemoveTree(dir); !s.ok()) {
         spdlog::warn("recovery: remove leftover {}: {}", dir, s.error().message());
       } else {
         spdlog::info("recovery: removed leftover {}", dir);
@@ -71,16 +59,16 @@ Status VolumeManager::Recover() {
       spdlog::warn("recovery: {} in {} is no volume: {}", entry, PoolDir(), s.error().message());
       continue;
     }
-    RecoverVolume(entry, *kernel, pool->dev);
+    RecoverVolume(entry, kernel, pool.dev);
   }
   // Mount points left empty by a crash; rmdir touches neither a mount point
   // (EBUSY) nor a directory with anything in it.
-  if (auto dirs = ListDir(config_.mount_root); dirs.ok()) {
+  if (auto dirs = files_.ListDir(config_.mount_root); dirs.ok()) {
     std::lock_guard lock(mu_);
     for (const std::string& d : *dirs) {
       auto it = volumes_.find(d);
       if (it == volumes_.end() || !StateOf(*it->second).mounted) {
-        ::rmdir(JoinPath(config_.mount_root, d).c_str());
+        (void)files_.RemoveDir(JoinPath(config_.mount_root, d));
       }
     }
   }
@@ -96,8 +84,8 @@ void VolumeManager::RecoverVolume(const std::string& name, const KernelView& ker
   const std::string meta_path = JoinPath(dir, "meta.json");
   const std::string image = ImagePath(name);
   const std::string target = MountTarget(name);
-  RemoveMetaTemps(dir);
-  auto text = ReadFile(meta_path);
+  RemoveMetaTemps(files_, dir);
+  auto text = files_.ReadFile(meta_path);
   auto meta = text.ok() ? MetaFromJson(*text, meta_path) : Result<VolumeMeta>(text.error());
   if (meta.ok() && meta->name != name) {
     meta = InvalidArgument(meta_path + ": names volume \"" + meta->name + "\"");
@@ -110,7 +98,7 @@ void VolumeManager::RecoverVolume(const std::string& name, const KernelView& ker
                 "); remove the volume, or repair the file and restart helixvol";
   }
   const LoopBinding* loop = nullptr;
-  if (auto id = IdOf(image); id.ok()) {
+  if (auto id = files_.IdOf(image); id.ok()) {
     loop = kernel.LoopOf(*id);
   } else if (id.error().sys_errno() == ENOENT) {
     // Deleted under a mounted volume: the loop device still holds the
@@ -179,7 +167,7 @@ void VolumeManager::RecoverVolume(const std::string& name, const KernelView& ker
   }
   if (v->mounted && v->broken.empty() && !v->meta.snapshot) {
     // A volume mounted before data/ was made (a crash, or an older helixvol).
-    if (auto s = MakeDirs(JoinPath(target, "data"), 0755); !s.ok()) {
+    if (auto s = files_.MakeDirs(JoinPath(target, "data"), 0755); !s.ok()) {
       spdlog::warn("recovery: volume {}: {}", name, s.error().message());
     }
   }

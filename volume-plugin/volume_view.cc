@@ -1,8 +1,5 @@
 // What Get, List and Path answer: a volume as dockerd and an operator see
 // it, read without waiting behind slow work on any volume (volume_manager.h).
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-
 #include "common/file_util.h"
 #include "common/size.h"
 #include "volume-plugin/volume_manager.h"
@@ -31,11 +28,10 @@ Result<VolumeView> VolumeManager::Get(const std::string& name) {
   s["size"] = FormatSize(meta.size_bytes);
   s["size_bytes"] = meta.size_bytes;
   std::string error = !v.broken.empty() ? v.broken : v.unsaved;
-  struct stat st {};
-  if (::stat(ImagePath(name).c_str(), &st) == 0) {
-    s["allocated_bytes"] = static_cast<uint64_t>(st.st_blocks) * 512;
-  } else if (int err = errno; error.empty()) {
-    error = SysError("image " + ImagePath(name), err).message();
+  if (auto allocated = files_.AllocatedBytes(ImagePath(name)); allocated.ok()) {
+    s["allocated_bytes"] = *allocated;
+  } else if (error.empty()) {
+    error = SysError("image " + ImagePath(name), allocated.error().sys_errno()).message();
   }
   s["mounted"] = mounted;
   s["mount_references"] = meta.References();
@@ -52,9 +48,8 @@ Result<VolumeView> VolumeManager::Get(const std::string& name) {
   s["pool_clone_method"] = std::string(CloneMethodName(config_.clone_method));
   if (mounted) {
     s["loop_device"] = v.loop_device;
-    struct statvfs vfs {};
-    if (::statvfs(MountTarget(name).c_str(), &vfs) == 0) {
-      s["used_bytes"] = static_cast<uint64_t>(vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize;
+    if (auto used = files_.UsedBytes(MountTarget(name)); used.ok()) {
+      s["used_bytes"] = *used;
     }
     if (auto kernel = KernelView::ReadMounts(mounter_); kernel.ok()) {
       KernelView::Target on = kernel->MountsOn(MountTarget(name), v.loop_rdev);

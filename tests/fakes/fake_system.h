@@ -1,4 +1,5 @@
-// Fakes of the system layer for unit tests of VolumeManager. Each records
+// Fakes of the system layer for unit tests of VolumeManager (the file
+// system's is in fake_file_system.h). Each records
 // what it was asked in a shared call log, keeps just enough state to answer
 // like the kernel would (a loop device disappears when its last mount goes:
 // autoclear), and can be told to fail at one named step.
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "common/file_util.h"
+#include "fakes/fake_file_system.h"
 #include "volume-plugin/pool.h"
 #include "volume-plugin/system.h"
 #include "volume-plugin/volume_manager.h"
@@ -251,7 +253,8 @@ struct FakeSystem {
   FakeCloner cloner{log};
   FakeFreezer freezer{log};
   FakeExt4Tools ext4{log};
-  SystemOps Ops() { return {loops, mounter, formatter, cloner, freezer, ext4}; }
+  FakeFileSystem files;
+  SystemOps Ops() { return {loops, mounter, formatter, cloner, freezer, ext4, files}; }
 };
 
 }  // namespace helix::vol::testing

@@ -13,6 +13,7 @@
 #include "volume-plugin/cloner.h"
 #include "volume-plugin/driver_api.h"
 #include "volume-plugin/fault_point.h"
+#include "volume-plugin/file_system.h"
 #include "volume-plugin/formatter.h"
 #include "volume-plugin/freezer.h"
 #include "volume-plugin/loop_devices.h"
@@ -53,7 +54,8 @@ int ServeCommand(const Flags& flags) {
   Ext4Formatter formatter;
   KernelCloner cloner;
   KernelFreezer freezer;
-  VolumeManager manager(config, {loops, mounter, formatter, cloner, freezer, formatter});
+  PosixFileSystem files;
+  VolumeManager manager(config, {loops, mounter, formatter, cloner, freezer, formatter, files});
   PluginServer::Options options;
   options.socket_path = flags.Get("--socket");
   options.implements = {"VolumeDriver"};
