@@ -72,19 +72,14 @@ class BoundedFreeze {
 
 Result<CloneMethod> VolumeManager::CloneImage(const std::string& source, const std::string& image,
                                               const CreateOptions& options, VolumeMeta& meta) {
-  auto found = Find(source);
-  if (!found.ok()) {
+  // No mount, unmount or removal of the source while it is copied.
+  auto locked = registry_.FindAndLock(source);
+  if (!locked.ok()) {
     return NotFound("clone source " + Quote(source) + " not found");
   }
-  Volume& src = **found;
-  // No mount, unmount or removal of the source while it is copied.
-  std::lock_guard op(src.op_mu);
-  VolumeState st = StateOf(src);
+  VolumeState st = StateOf(**locked);
   const VolumeMeta& src_meta = st.meta;
   const bool mounted = st.mounted;
-  if (st.removed) {
-    return NotFound("clone source " + Quote(source) + " not found");
-  }
   if (!st.broken.empty()) {
     return Error(ErrorKind::kSystem, "clone source " + Quote(source) + ": " + st.broken);
   }
@@ -97,7 +92,8 @@ Result<CloneMethod> VolumeManager::CloneImage(const std::string& source, const s
     }
     size = options.size;
   }
-  std::string src_image = ImagePath(source);
+  const PoolLayout layout = Layout();
+  std::string src_image = layout.ImagePath(source);
   CloneMethod method = config_.clone_method;
   if (options.snapshot && method == CloneMethod::kReflink) {
     auto extents = ops_.cloner.ExtentCount(src_image);
@@ -109,7 +105,7 @@ Result<CloneMethod> VolumeManager::CloneImage(const std::string& source, const s
   if (mounted && !src_meta.snapshot) {
     // Freezing flushes the filesystem and checkpoints its journal, so the
     // copy is a clean filesystem, not a crash image.
-    std::string target = MountTarget(source);
+    std::string target = layout.MountTarget(source);
     HELIX_TRY(ops_.freezer.Freeze(target));
     BoundedFreeze frozen(ops_.freezer, target, config_.freeze_timeout);
     FaultPoint("clone.frozen");

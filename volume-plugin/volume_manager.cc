@@ -4,7 +4,6 @@
 #include "common/log.h"
 #include "common/quote.h"
 #include "common/size.h"
-#include "common/strings.h"
 #include "volume-plugin/fault_point.h"
 
 namespace helix::vol {
@@ -47,33 +46,11 @@ void VolumeManager::UsePool(const PoolInfo& pool) {
 std::string VolumeManager::PoolDir() const {
   return config_.pool_dir.empty() ? JoinPath(config_.state_dir, "volumes") : config_.pool_dir;
 }
-std::string VolumeManager::VolumeDir(const std::string& name) const {
-  return JoinPath(PoolDir(), name);
-}
-std::string VolumeManager::ImagePath(const std::string& name) const {
-  return JoinPath(VolumeDir(name), "disk.img");
-}
-std::string VolumeManager::MountTarget(const std::string& name) const {
-  return JoinPath(config_.mount_root, name);
-}
 
-VolumeManager::VolumeState VolumeManager::StateOf(const Volume& v) {
-  std::lock_guard state(v.state_mu);
-  return static_cast<const VolumeState&>(v);
-}
-
-Result<VolumeManager::VolumePtr> VolumeManager::Find(const std::string& name) {
-  std::lock_guard lock(mu_);
-  auto it = volumes_.find(name);
-  if (it == volumes_.end()) {
-    return NotFound("volume " + Quote(name) + " not found");
-  }
-  return it->second;
-}
+PoolLayout VolumeManager::Layout() const { return PoolLayout(PoolDir(), config_.mount_root); }
 
 Status VolumeManager::SaveMeta(Volume& v, const VolumeMeta& meta) {
-  HELIX_TRY(
-      WriteFileAtomically(files_, JoinPath(VolumeDir(meta.name), "meta.json"), MetaToJson(meta)));
+  HELIX_TRY(WriteFileAtomically(files_, Layout().MetaPath(meta.name), MetaToJson(meta)));
   std::lock_guard lock(v.state_mu);
   v.meta = meta;
   v.unsaved.clear();
@@ -94,49 +71,42 @@ Status VolumeManager::SaveOrKeepMeta(Volume& v, const VolumeMeta& meta) {
 Status VolumeManager::Create(const std::string& name,
                              const std::map<std::string, std::string>& opts) {
   HELIX_TRY(ValidateName(name));
-  auto options = ParseCreateOptions(opts, {config_.default_size, config_.max_size});
-  if (!options.ok()) {
-    return options.error();
-  }
-  {
-    std::unique_lock lock(mu_);
-    // A second Create of the same name (a retry) waits for the first.
-    creating_cv_.wait(lock, [&] { return !creating_.count(name); });
-    if (auto it = volumes_.find(name); it != volumes_.end()) {
-      std::lock_guard state(it->second->state_mu);
-      if (it->second->meta.options == options->given) {
-        return Ok();
-      }
-      return AlreadyExists("create volume " + Quote(name) + ": volume " + Quote(name) +
-                           " already exists with other options; remove it first");
+  HELIX_ASSIGN_OR_RETURN(CreateOptions chosen,
+                         ParseCreateOptions(opts, {config_.default_size, config_.max_size}));
+  // A second Create of the same name (a retry) waits for the first.
+  if (VolumePtr existing = registry_.BeginCreate(name)) {
+    std::lock_guard state(existing->state_mu);
+    if (existing->meta.options == chosen.given) {
+      return Ok();
     }
-    creating_.insert(name);
+    return AlreadyExists("create volume " + Quote(name) + ": volume " + Quote(name) +
+                         " already exists with other options; remove it first");
   }
-  CreateOptions chosen = *options;
   if (!chosen.from.has_value() && !config_.default_from.empty() && !IsAnonymousName(name) &&
       name != config_.default_from) {
     chosen.from = config_.default_from;
   }
-  Status s = CreateLocked(name, chosen);
-  std::lock_guard lock(mu_);
-  creating_.erase(name);
-  creating_cv_.notify_all();
-  if (!s.ok()) {
-    return s.error().Wrap("create volume " + Quote(name));
+  auto made = CreateLocked(name, chosen);
+  registry_.EndCreate(name, made.ok() ? *made : nullptr);
+  if (!made.ok()) {
+    return made.error().Wrap("create volume " + Quote(name));
   }
   return Ok();
 }
 
-Status VolumeManager::CreateLocked(const std::string& name, const CreateOptions& options) {
+Result<VolumePtr> VolumeManager::CreateLocked(const std::string& name,
+                                              const CreateOptions& options) {
   HELIX_TRY(RefuseIfCritical());
-  // Build the volume under a temporary name, then rename it into place: a
-  // crash leaves either a .tmp- directory (removed at the next start) or a
-  // whole volume, never a half-made one under its name.
-  std::string tmp = JoinPath(PoolDir(), ".tmp-" + RandomHex(16));
+  const PoolLayout layout = Layout();
+  // Build the volume under a staging name, then rename it into place: a
+  // crash leaves either a staging directory (removed at the next start) or
+  // a whole volume, never a half-made one under its name.
+  const std::string tmp = layout.NewStagingDir();
+  const std::string dir = layout.VolumeDir(name);
   HELIX_TRY(files_.MakeDir(tmp, 0700));
   DirGuard guard(files_, tmp);
   FaultPoint("create.dir-made");
-  std::string image = JoinPath(tmp, "disk.img");
+  const std::string image = PoolLayout::ImageIn(tmp);
   auto v = std::make_shared<Volume>();
   v->meta.name = name;
   v->meta.size_bytes = options.size;
@@ -145,26 +115,23 @@ Status VolumeManager::CreateLocked(const std::string& name, const CreateOptions&
   v->meta.options = options.given;
   v->meta.snapshot = options.snapshot;
   if (options.from.has_value() && !options.from->empty()) {
-    auto method = CloneImage(*options.from, image, options, v->meta);
-    if (!method.ok()) {
-      return method.error();
-    }
+    HELIX_TRY(CloneImage(*options.from, image, options, v->meta));
   } else {
     HELIX_TRY(files_.MakeSparseFile(image, options.size));
     FaultPoint("create.image-made");
     HELIX_TRY(ops_.formatter.MakeExt4(image));
     FaultPoint("create.formatted");
   }
-  HELIX_TRY(WriteFileAtomically(files_, JoinPath(tmp, "meta.json"), MetaToJson(v->meta)));
+  HELIX_TRY(WriteFileAtomically(files_, PoolLayout::MetaIn(tmp), MetaToJson(v->meta)));
   FaultPoint("create.meta-written");
-  HELIX_TRY(files_.Rename(tmp, VolumeDir(name)));
+  HELIX_TRY(files_.Rename(tmp, dir));
   FaultPoint("create.renamed");
-  if (auto s = files_.SyncDir(PoolDir()); !s.ok()) {
+  if (auto s = files_.SyncDir(layout.pool_dir()); !s.ok()) {
     // The rename may not survive a crash, so the create has failed: take
     // the volume back out of sight, for the guard to delete.
-    auto back = files_.Rename(VolumeDir(name), tmp);
+    auto back = files_.Rename(dir, tmp);
     if (back.ok()) {
-      return s;
+      return s.error();
     }
     // Whole under its name, only its durability in doubt: keep it.
     spdlog::warn("create volume {}: {}; kept, since {}", name, s.error().message(),
@@ -175,50 +142,42 @@ Status VolumeManager::CreateLocked(const std::string& name, const CreateOptions&
                v->meta.clone_source.empty()
                    ? ""
                    : ", " + v->meta.clone_method + " clone of " + v->meta.clone_source);
-  std::lock_guard lock(mu_);
-  volumes_[name] = std::move(v);
-  return Ok();
+  return v;
 }
 
 Status VolumeManager::Remove(const std::string& name) {
-  auto found = Find(name);
-  if (!found.ok()) {
-    return found.error().Wrap("remove volume " + Quote(name));
+  const std::string context = "remove volume " + Quote(name);
+  auto locked = registry_.FindAndLock(name);
+  if (!locked.ok()) {
+    return locked.error().Wrap(context);
   }
-  Volume& v = **found;
-  std::lock_guard op(v.op_mu);
+  Volume& v = **locked;
   {
     std::lock_guard state(v.state_mu);
-    if (v.removed) {
-      return NotFound("remove volume " + Quote(name) + ": volume " + Quote(name) + " not found");
-    }
     int refs = v.meta.References();
     if (refs > 0) {
-      return Busy("remove volume " + Quote(name) + ": volume is in use by " + std::to_string(refs) +
+      return Busy(context + ": volume is in use by " + std::to_string(refs) +
                   " container mount(s); stop the containers that use it first");
     }
     if (v.mounted) {
-      return Busy("remove volume " + Quote(name) +
-                  ": volume is mounted with no container reference; `helixvol release " + name +
-                  "` unmounts it");
+      return Busy(context + ": volume is mounted with no container reference; `helixvol release " +
+                  name + "` unmounts it");
     }
   }
-  // Rename first: from here on a crash leaves a .tmp- directory, which the
+  const PoolLayout layout = Layout();
+  // Rename first: from here on a crash leaves a staging directory, which the
   // next start deletes, and never a volume with half its files.
-  std::string doomed = JoinPath(PoolDir(), ".tmp-rm-" + RandomHex(16));
-  if (auto s = files_.Rename(VolumeDir(name), doomed); !s.ok()) {
-    return s.error().Wrap("remove volume " + Quote(name));
+  const std::string doomed = layout.NewRemovalDir();
+  if (auto s = files_.Rename(layout.VolumeDir(name), doomed); !s.ok()) {
+    return s.error().Wrap(context);
   }
   FaultPoint("remove.renamed");
   {
     std::lock_guard state(v.state_mu);
     v.removed = true;
   }
-  {
-    std::lock_guard lock(mu_);
-    volumes_.erase(name);
-  }
-  if (auto s = files_.SyncDir(PoolDir()); !s.ok()) {
+  registry_.Erase(name);
+  if (auto s = files_.SyncDir(layout.pool_dir()); !s.ok()) {
     spdlog::warn("remove volume {}: {}", name, s.error().message());
   }
   if (auto s = files_.RemoveTree(doomed); !s.ok()) {
@@ -226,12 +185,12 @@ Status VolumeManager::Remove(const std::string& name) {
   }
   FaultPoint("remove.deleted");
   if (config_.trim_after_remove) {
-    if (auto s = files_.Trim(PoolDir()); !s.ok()) {
+    if (auto s = files_.Trim(layout.pool_dir()); !s.ok()) {
       spdlog::warn("remove volume {}: {} (the space stays in the pool image until fstrim)", name,
                    s.error().message());
     }
   }
-  (void)files_.RemoveDir(MountTarget(name));  // there only if it was ever mounted
+  (void)files_.RemoveDir(layout.MountTarget(name));  // there only if it was ever mounted
   spdlog::info("removed volume {}", name);
   return Ok();
 }

@@ -1,31 +1,25 @@
 // VolumeManager: the domain of helixvol. One method per thing dockerd (or an
-// operator) can ask; pure C++ over the system interfaces in system.h and
+// operator) can ask; it orchestrates, and the rules live in pure parts:
+//   pool_layout.h       where a volume's files are (the names, spelled once)
+//   volume_registry.h   the volumes by name with their locks; FindAndLock
+//   mount_references.h  who may mount, how references count
+//   reconcile.h         what recovery at start does, as a plan
+// The manager works through the system interfaces in system.h and
 // file_system.h, so unit tests drive it with fakes and system tests with the
-// real kernel.
-//
-// Layout of the pool (<state-dir>/volumes):
-//   <name>/disk.img    sparse ext4 image
-//   <name>/meta.json   VolumeMeta, written atomically
-//   .tmp-<random>/     a volume being made or removed; never visible by name,
-//                      deleted at the next start if a crash left it
-// A volume is mounted at <mount-root>/<name>; dockerd gets its data/ subdir so
-// that ext4's lost+found never makes a fresh volume look non-empty.
-//
-// Locking: `mu_` guards the registry and is held only for map look-ups.
-// Each Volume has `op_mu` (held across slow work: mkfs, mount, unmount) and
-// `state_mu` (held briefly around reads and writes of its state). Get, List
-// and Path take only `mu_` and `state_mu`, so they never wait behind slow
-// work on any volume.
+// real kernel. Its methods are spread by concern:
+//   volume_manager.cc   construction, Create, Remove, meta.json saves
+//   volume_clone.cc     clones and snapshots (CloneImage, GrowImage)
+//   volume_mount.cc     Mount, Unmount, Release and the kernel mount behind them
+//   volume_recovery.cc  Recover: read the facts, apply the reconcile plan
+//   volume_view.cc      Get, List, Path
+//   volume_space.cc     the pool's free space against its watermarks
+// Locking is the registry's (volume_registry.h).
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -34,9 +28,12 @@
 #include "volume-plugin/file_system.h"
 #include "volume-plugin/kernel_view.h"
 #include "volume-plugin/pool.h"
+#include "volume-plugin/pool_layout.h"
 #include "volume-plugin/pool_space.h"
+#include "volume-plugin/reconcile.h"
 #include "volume-plugin/system.h"
 #include "volume-plugin/volume_meta.h"
+#include "volume-plugin/volume_registry.h"
 
 namespace helix::vol {
 
@@ -118,40 +115,17 @@ class VolumeManager {
   std::string PoolDir() const;
 
  private:
-  // A consistent copy of a volume's state, taken under its state_mu, so
-  // slow work can go on without holding it.
-  struct VolumeState {
-    VolumeMeta meta;
-    bool mounted = false;
-    std::string loop_device;
-    dev_t loop_rdev = 0;  // tells helixvol's mount at the mount point from anyone else's
-    bool removed = false;
-    // Why the volume cannot be mounted as it is (its meta.json is unreadable,
-    // its image is gone); it is still listed, with this in Status, and Remove
-    // and Release clean it up. Empty for a whole volume.
-    std::string broken;
-    // Why meta.json on disk is behind `meta` (a write failed, as on a full
-    // pool); cleared by the next write that succeeds.
-    std::string unsaved;
-  };
-  struct Volume : VolumeState {
-    std::mutex op_mu;  // VolumeState's members are guarded by state_mu
-    mutable std::mutex state_mu;
-  };
-  using VolumePtr = std::shared_ptr<Volume>;
-  static VolumeState StateOf(const Volume& v);
-
-  Result<VolumePtr> Find(const std::string& name);
-  std::string VolumeDir(const std::string& name) const;
-  std::string ImagePath(const std::string& name) const;
-  std::string MountTarget(const std::string& name) const;
+  // The pool's layout as it stands (UsePool may move the pool).
+  PoolLayout Layout() const;
   // Writes `meta` to disk, then into `v`. Requires v->op_mu.
   Status SaveMeta(Volume& v, const VolumeMeta& meta);
   // SaveMeta, but when the write fails `meta` still goes into `v`, marked
   // unsaved (Status says so): for a change that has happened whatever the
   // file says, such as a reference Unmount dropped. Requires v->op_mu.
   Status SaveOrKeepMeta(Volume& v, const VolumeMeta& meta);
-  Status CreateLocked(const std::string& name, const CreateOptions& options);
+  // Makes the volume, whole, under its name, and returns it for the
+  // registry; requires the name reserved (VolumeRegistry::BeginCreate).
+  Result<VolumePtr> CreateLocked(const std::string& name, const CreateOptions& options);
   // Fills `image` with a clone of `source` and returns the method used.
   // Freezes the source while it is copied if it is mounted.
   Result<CloneMethod> CloneImage(const std::string& source, const std::string& image,
@@ -164,8 +138,11 @@ class VolumeManager {
   // Unmount helixvol's own mount (never one someone else put on top) and
   // let autoclear detach. Requires v->op_mu.
   Status UnmountFilesystem(Volume& v, const std::string& name);
-  // Records `v` in the registry, as recovery found it (whole or broken).
-  void RecoverVolume(const std::string& name, const KernelView& kernel, dev_t pool_dev);
+  // Reads what the disk says of volume `name`, for the reconcile plan.
+  VolumeFacts FactsOf(const std::string& name, dev_t pool_dev);
+  // Carries out `plan` for volume `name` and registers it as recovery
+  // found it (whole or broken).
+  void ApplyPlan(const std::string& name, const VolumePlan& plan);
   // Pool space (volume_space.cc). The least free space of every layer
   // under the pool; a change of level (ok, warning, critical) is logged.
   Result<std::vector<LayerSpace>> MeasurePool();
@@ -185,10 +162,7 @@ class VolumeManager {
   std::mutex space_mu_;
   std::string space_level_;  // guarded by space_mu_; the last level logged
 
-  std::mutex mu_;
-  std::condition_variable creating_cv_;
-  std::map<std::string, VolumePtr> volumes_;  // guarded by mu_
-  std::set<std::string> creating_;            // guarded by mu_
+  VolumeRegistry registry_;
 };
 
 // Mount options for every volume: noatime (a data root writes enough),

@@ -18,12 +18,11 @@
 #include "common/log.h"
 #include "common/quote.h"
 #include "volume-plugin/fault_point.h"
+#include "volume-plugin/mount_references.h"
 #include "volume-plugin/volume_manager.h"
 
 namespace helix::vol {
 namespace {
-
-std::string ShortId(const std::string& id) { return id.substr(0, 12); }
 
 // A loop device bound to the image that helixvol would not have made: its
 // mode does not fit the volume, so mounting it would fail or break a promise.
@@ -46,19 +45,14 @@ Status CheckReusable(const LoopBinding& b, const std::string& image, bool snapsh
 }  // namespace
 
 Status VolumeManager::MountFilesystem(Volume& v, const std::string& name) {
-  const std::string image = ImagePath(name);
-  const std::string target = MountTarget(name);
-  auto id = files_.IdOf(image);
-  if (!id.ok()) {
-    return id.error();
-  }
-  auto kernel = KernelView::Read(mounter_, loops_);
-  if (!kernel.ok()) {
-    return kernel.error();
-  }
+  const PoolLayout layout = Layout();
+  const std::string image = layout.ImagePath(name);
+  const std::string target = layout.MountTarget(name);
+  HELIX_ASSIGN_OR_RETURN(FileId id, files_.IdOf(image));
+  HELIX_ASSIGN_OR_RETURN(KernelView kernel, KernelView::Read(mounter_, loops_));
   const bool snapshot = StateOf(v).meta.snapshot;
-  const LoopBinding* bound = kernel->LoopOf(*id);
-  KernelView::Target on = kernel->MountsOn(target, bound != nullptr ? bound->rdev : 0);
+  const LoopBinding* bound = kernel.LoopOf(id);
+  KernelView::Target on = kernel.MountsOn(target, bound != nullptr ? bound->rdev : 0);
   if (on.foreign != nullptr) {
     return Busy(target + " already has " + Describe(*on.foreign) +
                 " mounted on it, which helixvol did not mount; unmount it first");
@@ -77,11 +71,7 @@ Status VolumeManager::MountFilesystem(Volume& v, const std::string& name) {
     // A snapshot is read-only down to the loop device: a privileged
     // container could remount a read-only ext4 read-write, but not make
     // a read-only block device writable.
-    auto a = loops_.Attach(image, /*read_only=*/snapshot);
-    if (!a.ok()) {
-      return a.error();
-    }
-    attached = std::move(*a);
+    HELIX_ASSIGN_OR_RETURN(attached, loops_.Attach(image, /*read_only=*/snapshot));
     device = attached.device;
     rdev = attached.rdev;
     FaultPoint("mount.attached");
@@ -94,7 +84,7 @@ Status VolumeManager::MountFilesystem(Volume& v, const std::string& name) {
   }
   // dockerd gets data/, so lost+found never makes a new volume look non-empty
   // (dockerd copies an image's files into a volume only when it is empty).
-  if (auto s = files_.MakeDirs(JoinPath(target, "data"), 0755); !s.ok()) {
+  if (auto s = files_.MakeDirs(PoolLayout::DataIn(target), 0755); !s.ok()) {
     (void)mounter_.Unmount(target);
     return s.error();
   }
@@ -107,12 +97,9 @@ Status VolumeManager::MountFilesystem(Volume& v, const std::string& name) {
 }
 
 Status VolumeManager::UnmountFilesystem(Volume& v, const std::string& name) {
-  const std::string target = MountTarget(name);
-  auto kernel = KernelView::ReadMounts(mounter_);
-  if (!kernel.ok()) {
-    return kernel.error();
-  }
-  KernelView::Target on = kernel->MountsOn(target, StateOf(v).loop_rdev);
+  const std::string target = Layout().MountTarget(name);
+  HELIX_ASSIGN_OR_RETURN(KernelView kernel, KernelView::ReadMounts(mounter_));
+  KernelView::Target on = kernel.MountsOn(target, StateOf(v).loop_rdev);
   if (on.ours != nullptr && !on.ours_on_top) {
     return Busy(target + " has " + Describe(*on.foreign) +
                 " mounted on top of the volume, which helixvol did not mount; unmount it first");
@@ -139,27 +126,17 @@ Result<std::string> VolumeManager::Mount(const std::string& name, const std::str
   if (id.empty()) {
     return InvalidArgument(context + ": missing mount ID");
   }
-  auto found = Find(name);
-  if (!found.ok()) {
-    return found.error().Wrap(context);
+  auto locked = registry_.FindAndLock(name);
+  if (!locked.ok()) {
+    return locked.error().Wrap(context);
   }
-  Volume& v = **found;
-  std::lock_guard op(v.op_mu);
+  Volume& v = **locked;
   VolumeState st = StateOf(v);
-  if (st.removed) {
-    return NotFound(context + ": volume " + Quote(name) + " not found");
-  }
   if (!st.broken.empty()) {
     return Error(ErrorKind::kSystem, context + ": " + st.broken);
   }
   VolumeMeta& meta = st.meta;
-  // Many containers may share a snapshot: nobody can write to it.
-  if (!meta.mount_refs.count(id) && !meta.mount_refs.empty() && meta.exclusive && !meta.snapshot) {
-    return Busy(context + ": in use by another container (mount ID " +
-                ShortId(meta.mount_refs.begin()->first) +
-                "); a data root is exclusive because two Docker engines on one data root "
-                "corrupt it (create the volume with -o exclusive=false to share it)");
-  }
+  HELIX_TRY(CheckMayMount(meta, id, context));
   // Undoes a mount this call made, when it is not to be kept after all.
   auto roll_back = [&] {
     if (!st.mounted) {
@@ -183,37 +160,32 @@ Result<std::string> VolumeManager::Mount(const std::string& name, const std::str
                      "s, longer than dockerd waits (MOUNT_TIMEOUT); rolled back so that no "
                      "container holds a mount it never received");
   }
-  meta.mount_refs[id]++;
+  AddReference(meta, id);
   if (auto s = SaveMeta(v, meta); !s.ok()) {
     roll_back();
     return s.error().Wrap(context);
   }
   FaultPoint("mount.ref-saved");
   spdlog::info("mounted volume {} for {} ({} reference(s))", name, ShortId(id), meta.References());
-  return JoinPath(MountTarget(name), "data");
+  return Layout().DataPath(name);
 }
 
 Status VolumeManager::Unmount(const std::string& name, const std::string& id) {
   const std::string context = "unmount volume " + Quote(name);
-  auto found = Find(name);
-  if (!found.ok()) {
-    return found.error().Wrap(context);
+  auto locked = registry_.FindAndLock(name);
+  if (!locked.ok()) {
+    return locked.error().Wrap(context);
   }
-  Volume& v = **found;
-  std::lock_guard op(v.op_mu);
+  Volume& v = **locked;
   VolumeState st = StateOf(v);
   VolumeMeta& meta = st.meta;
-  auto it = meta.mount_refs.find(id);
-  if (it == meta.mount_refs.end()) {
+  if (!DropReference(meta, id)) {
     return NotFound(context + ": no mount with ID " + Quote(id));
-  }
-  if (--it->second == 0) {
-    meta.mount_refs.erase(it);
   }
   // The reference goes whatever happens below: dockerd sends one Unmount per
   // Mount and will not ask again, so keeping it would lock the volume.
   Status unmounted = Ok();
-  if (meta.mount_refs.empty() && st.mounted) {
+  if (ShouldUnmount(meta, st.mounted)) {
     unmounted = UnmountFilesystem(v, name);
     if (!unmounted.ok()) {
       spdlog::warn("{}: {} (reference dropped anyway)", context, unmounted.error().message());
@@ -235,26 +207,18 @@ Status VolumeManager::Unmount(const std::string& name, const std::string& id) {
 Result<std::vector<std::string>> VolumeManager::Release(const std::string& name,
                                                         const std::string& id) {
   const std::string context = "release volume " + Quote(name);
-  auto found = Find(name);
-  if (!found.ok()) {
-    return found.error().Wrap(context);
+  auto locked = registry_.FindAndLock(name);
+  if (!locked.ok()) {
+    return locked.error().Wrap(context);
   }
-  Volume& v = **found;
-  std::lock_guard op(v.op_mu);
+  Volume& v = **locked;
   VolumeState st = StateOf(v);
   VolumeMeta& meta = st.meta;
-  std::vector<std::string> dropped;
-  if (id.empty()) {
-    for (const auto& [ref, count] : meta.mount_refs) {
-      dropped.push_back(ref);
-    }
-    meta.mount_refs.clear();
-  } else if (meta.mount_refs.erase(id)) {
-    dropped.push_back(id);
-  } else {
+  std::vector<std::string> dropped = ReleaseReferences(meta, id);
+  if (!id.empty() && dropped.empty()) {
     return NotFound(context + ": no mount with ID " + Quote(id));
   }
-  if (meta.mount_refs.empty() && st.mounted) {
+  if (ShouldUnmount(meta, st.mounted)) {
     if (auto s = UnmountFilesystem(v, name); !s.ok()) {
       spdlog::warn("{}: {}", context, s.error().message());
     }

@@ -7,31 +7,28 @@
 namespace helix::vol {
 
 Result<std::string> VolumeManager::Path(const std::string& name) {
-  auto found = Find(name);
-  if (!found.ok()) {
-    return found.error();
-  }
-  std::lock_guard state((*found)->state_mu);
-  return (*found)->mounted ? JoinPath(MountTarget(name), "data") : std::string();
+  HELIX_ASSIGN_OR_RETURN(VolumePtr v, registry_.Find(name));
+  std::lock_guard state(v->state_mu);
+  return v->mounted ? Layout().DataPath(name) : std::string();
 }
 
 Result<VolumeView> VolumeManager::Get(const std::string& name) {
-  auto found = Find(name);
-  if (!found.ok()) {
-    return found.error();
-  }
-  VolumeState v = StateOf(**found);
+  HELIX_ASSIGN_OR_RETURN(VolumePtr found, registry_.Find(name));
+  VolumeState v = StateOf(*found);
   const VolumeMeta& meta = v.meta;
   const bool mounted = v.mounted;
-  VolumeView view{name, mounted ? JoinPath(MountTarget(name), "data") : "", meta.created_at, {}};
+  const PoolLayout layout = Layout();
+  const std::string image = layout.ImagePath(name);
+  const std::string target = layout.MountTarget(name);
+  VolumeView view{name, mounted ? layout.DataPath(name) : "", meta.created_at, {}};
   nlohmann::json& s = view.status;
   s["size"] = FormatSize(meta.size_bytes);
   s["size_bytes"] = meta.size_bytes;
   std::string error = !v.broken.empty() ? v.broken : v.unsaved;
-  if (auto allocated = files_.AllocatedBytes(ImagePath(name)); allocated.ok()) {
+  if (auto allocated = files_.AllocatedBytes(image); allocated.ok()) {
     s["allocated_bytes"] = *allocated;
   } else if (error.empty()) {
-    error = SysError("image " + ImagePath(name), allocated.error().sys_errno()).message();
+    error = SysError("image " + image, allocated.error().sys_errno()).message();
   }
   s["mounted"] = mounted;
   s["mount_references"] = meta.References();
@@ -42,17 +39,17 @@ Result<VolumeView> VolumeManager::Get(const std::string& name) {
     s["clone_source"] = meta.clone_source;
     s["clone_method"] = meta.clone_method;
   }
-  if (auto shared = ops_.cloner.SharedBytes(ImagePath(name)); shared.ok() && shared->has_value()) {
+  if (auto shared = ops_.cloner.SharedBytes(image); shared.ok() && shared->has_value()) {
     s["shared_bytes"] = **shared;
   }
   s["pool_clone_method"] = std::string(CloneMethodName(config_.clone_method));
   if (mounted) {
     s["loop_device"] = v.loop_device;
-    if (auto used = files_.UsedBytes(MountTarget(name)); used.ok()) {
+    if (auto used = files_.UsedBytes(target); used.ok()) {
       s["used_bytes"] = *used;
     }
     if (auto kernel = KernelView::ReadMounts(mounter_); kernel.ok()) {
-      KernelView::Target on = kernel->MountsOn(MountTarget(name), v.loop_rdev);
+      KernelView::Target on = kernel->MountsOn(target, v.loop_rdev);
       s["read_only"] = on.ours != nullptr && IsReadOnly(*on.ours) && !meta.snapshot;
       if (s["read_only"] == true && error.empty()) {
         error =
@@ -70,17 +67,13 @@ Result<VolumeView> VolumeManager::Get(const std::string& name) {
 }
 
 std::vector<VolumeView> VolumeManager::List() {
-  std::vector<std::pair<std::string, VolumePtr>> all;
-  {
-    std::lock_guard lock(mu_);
-    all.assign(volumes_.begin(), volumes_.end());
-  }
+  std::vector<std::pair<std::string, VolumePtr>> all = registry_.All();
+  const PoolLayout layout = Layout();
   std::vector<VolumeView> out;
   out.reserve(all.size());
   for (const auto& [name, v] : all) {
     std::lock_guard state(v->state_mu);
-    out.push_back(
-        {name, v->mounted ? JoinPath(MountTarget(name), "data") : "", v->meta.created_at, {}});
+    out.push_back({name, v->mounted ? layout.DataPath(name) : "", v->meta.created_at, {}});
   }
   return out;
 }
