@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "volume-plugin/file_system.h"
+#include "volume-plugin/system/file_system.h"
 
 namespace helix::vol::testing {
 

@@ -18,9 +18,9 @@
 
 #include "common/file_util.h"
 #include "fakes/fake_file_system.h"
-#include "volume-plugin/pool.h"
-#include "volume-plugin/system.h"
-#include "volume-plugin/volume_manager.h"
+#include "volume-plugin/domain/volume_manager.h"
+#include "volume-plugin/system/pool.h"
+#include "volume-plugin/system/system.h"
 
 namespace helix::vol::testing {
 

@@ -1,7 +1,7 @@
 // PosixFileSystem against the real kernel: what the fake in
 // tests/fakes/fake_file_system.h stands in for in unit tests. Mount points
 // inside the pool (a tmpfs here) are where removal must stop.
-#include "volume-plugin/file_system.h"
+#include "volume-plugin/system/file_system.h"
 
 #include <sys/mount.h>
 #include <sys/stat.h>

@@ -1,5 +1,5 @@
 // The mount reference rules, without a manager: exclusivity and counting.
-#include "volume-plugin/mount_references.h"
+#include "volume-plugin/domain/mount_references.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,5 +1,5 @@
 // The pool's layout: every name a volume's files have, from one place.
-#include "volume-plugin/pool_layout.h"
+#include "volume-plugin/domain/pool_layout.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "volume-plugin/preload.h"
+#include "volume-plugin/tools/preload.h"
 
 using helix::vol::ParsePreloadArgs;
 using helix::vol::PreloadSource;

@@ -1,6 +1,6 @@
 // The reconciliation plan, from made-up facts: what the disk and the kernel
 // say in, what recovery will do out.
-#include "volume-plugin/reconcile.h"
+#include "volume-plugin/domain/reconcile.h"
 
 #include <sys/sysmacros.h>
 

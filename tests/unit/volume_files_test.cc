@@ -7,7 +7,7 @@
 #include "common/file_util.h"
 #include "fakes/fake_system.h"
 #include "fakes/temp_dir.h"
-#include "volume-plugin/volume_manager.h"
+#include "volume-plugin/domain/volume_manager.h"
 
 using namespace helix;
 using namespace helix::vol;

@@ -1,4 +1,4 @@
-#include "volume-plugin/volume_manager.h"
+#include "volume-plugin/domain/volume_manager.h"
 
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
