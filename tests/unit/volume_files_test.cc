@@ -66,68 +66,46 @@ void CheckCreateFailedCleanly(Fixture& f, const Status& s, const std::string& ex
 
 }  // namespace
 
-TEST_CASE("a create whose staging directory cannot be made reports mkdir", "[manager][files]") {
-  Fixture f;
-  f.fs.FailOnce("mkdir", ENOSPC);
-  CheckCreateFailedCleanly(
-      f, f.manager->Create("s1", {}),
-      R"(create volume "s1": create )" + f.pool + "/.tmp-*: No space left on device");
-}
+// Each step of a create, failed in turn: {pool} stands for the pool.
+struct CreateStep {
+  const char* name;
+  const char* step;
+  int err;
+  int nth;  // which call of the step fails
+  const char* expected;
+};
+const CreateStep kCreateSteps[] = {
+    {"staging directory", "mkdir", ENOSPC, 1,
+     R"(create volume "s1": create {pool}/.tmp-*: No space left on device)"},
+    {"image", "create", ENOSPC, 1,
+     R"(create volume "s1": create {pool}/.tmp-*/disk.img: No space left on device)"},
+    {"meta.json write", "write", ENOSPC, 1,
+     R"(create volume "s1": write {pool}/.tmp-*/meta.json: No space left on device)"},
+    // The image's fsync is the first.
+    {"meta.json fsync", "fsync", EIO, 2,
+     R"(create volume "s1": fsync {pool}/.tmp-*/meta.json: Input/output error)"},
+    {"meta.json rename", "rename", ENOSPC, 1,
+     R"(create volume "s1": rename {pool}/.tmp-*/.meta.json.tmp-* to {pool}/.tmp-*/meta.json: )"
+     "No space left on device"},
+    {"rename into place", "rename", ENOSPC, 2,
+     R"(create volume "s1": rename {pool}/.tmp-* to {pool}/s1: No space left on device)"},
+    {"meta.json directory fsync", "syncdir", EIO, 1,
+     R"(create volume "s1": fsync {pool}/.tmp-*: Input/output error)"},
+    // After the rename into place: the volume is taken back.
+    {"pool directory fsync", "syncdir", EIO, 2,
+     R"(create volume "s1": fsync {pool}: Input/output error)"},
+};
 
-TEST_CASE("a create whose image cannot be made leaves nothing", "[manager][files]") {
-  Fixture f;
-  f.fs.FailOnce("create", ENOSPC);
-  CheckCreateFailedCleanly(
-      f, f.manager->Create("s1", {}),
-      R"(create volume "s1": create )" + f.pool + "/.tmp-*/disk.img: No space left on device");
-}
-
-TEST_CASE("a create whose meta.json write fails leaves nothing", "[manager][files]") {
-  Fixture f;
-  f.fs.FailOnce("write", ENOSPC);
-  CheckCreateFailedCleanly(
-      f, f.manager->Create("s1", {}),
-      R"(create volume "s1": write )" + f.pool + "/.tmp-*/meta.json: No space left on device");
-}
-
-TEST_CASE("a create whose meta.json fsync fails leaves nothing", "[manager][files]") {
-  Fixture f;
-  f.fs.FailOnce("fsync", EIO, 2);  // the image's fsync is the first
-  CheckCreateFailedCleanly(
-      f, f.manager->Create("s1", {}),
-      R"(create volume "s1": fsync )" + f.pool + "/.tmp-*/meta.json: Input/output error");
-}
-
-TEST_CASE("a create whose meta.json rename fails leaves nothing", "[manager][files]") {
-  Fixture f;
-  f.fs.FailOnce("rename", ENOSPC);
-  CheckCreateFailedCleanly(f, f.manager->Create("s1", {}),
-                           R"(create volume "s1": rename )" + f.pool +
-                               "/.tmp-*/.meta.json.tmp-* to " + f.pool +
-                               "/.tmp-*/meta.json: No space left on device");
-}
-
-TEST_CASE("a create whose volume cannot be renamed into place leaves nothing", "[manager][files]") {
-  Fixture f;
-  f.fs.FailOnce("rename", ENOSPC, 2);  // the first is meta.json's
-  CheckCreateFailedCleanly(f, f.manager->Create("s1", {}),
-                           R"(create volume "s1": rename )" + f.pool + "/.tmp-* to " + f.pool +
-                               "/s1: No space left on device");
-}
-
-TEST_CASE("a create whose meta.json directory fsync fails leaves nothing", "[manager][files]") {
-  Fixture f;
-  f.fs.FailOnce("syncdir", EIO);
-  CheckCreateFailedCleanly(
-      f, f.manager->Create("s1", {}),
-      R"(create volume "s1": fsync )" + f.pool + "/.tmp-*: Input/output error");
-}
-
-TEST_CASE("a create whose pool directory fsync fails takes the volume back", "[manager][files]") {
-  Fixture f;
-  f.fs.FailOnce("syncdir", EIO, 2);  // after the rename into place
-  CheckCreateFailedCleanly(f, f.manager->Create("s1", {}),
-                           R"(create volume "s1": fsync )" + f.pool + ": Input/output error");
+TEST_CASE("a create that fails at any file step leaves nothing and names the step",
+          "[manager][files]") {
+  for (const CreateStep& c : kCreateSteps) {
+    DYNAMIC_SECTION(c.name) {
+      Fixture f;
+      f.fs.FailOnce(c.step, c.err, c.nth);
+      std::string expected = std::regex_replace(c.expected, std::regex(R"(\{pool\})"), f.pool);
+      CheckCreateFailedCleanly(f, f.manager->Create("s1", {}), expected);
+    }
+  }
 }
 
 TEST_CASE("a clone that fails at a file step leaves its source whole", "[manager][files]") {

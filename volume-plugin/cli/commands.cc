@@ -67,9 +67,8 @@ int ServeCommand(const Flags& flags) {
                config.mount_root);
   // Requests wait while the pool is prepared and recovered.
   return ServeUntilSignal(server, signals, [&]() -> Status {
-    auto pool = PreparePool(settings->pool, loops, mounter);
-    if (!pool.ok()) return pool.error();
-    manager.UsePool(*pool);
+    HELIX_ASSIGN_OR_RETURN(PoolInfo pool, PreparePool(settings->pool, loops, mounter));
+    manager.UsePool(pool);
     return manager.Recover();
   });
 }

@@ -147,11 +147,8 @@ Result<VolumePtr> VolumeManager::CreateLocked(const std::string& name,
 
 Status VolumeManager::Remove(const std::string& name) {
   const std::string context = "remove volume " + Quote(name);
-  auto locked = registry_.FindAndLock(name);
-  if (!locked.ok()) {
-    return locked.error().Wrap(context);
-  }
-  Volume& v = **locked;
+  HELIX_ASSIGN_OR_RETURN(LockedVolume locked, registry_.FindAndLock(name, context));
+  Volume& v = *locked;
   {
     std::lock_guard state(v.state_mu);
     int refs = v.meta.References();

@@ -126,11 +126,8 @@ Result<std::string> VolumeManager::Mount(const std::string& name, const std::str
   if (id.empty()) {
     return InvalidArgument(context + ": missing mount ID");
   }
-  auto locked = registry_.FindAndLock(name);
-  if (!locked.ok()) {
-    return locked.error().Wrap(context);
-  }
-  Volume& v = **locked;
+  HELIX_ASSIGN_OR_RETURN(LockedVolume locked, registry_.FindAndLock(name, context));
+  Volume& v = *locked;
   VolumeState st = StateOf(v);
   if (!st.broken.empty()) {
     return Error(ErrorKind::kSystem, context + ": " + st.broken);
@@ -172,11 +169,8 @@ Result<std::string> VolumeManager::Mount(const std::string& name, const std::str
 
 Status VolumeManager::Unmount(const std::string& name, const std::string& id) {
   const std::string context = "unmount volume " + Quote(name);
-  auto locked = registry_.FindAndLock(name);
-  if (!locked.ok()) {
-    return locked.error().Wrap(context);
-  }
-  Volume& v = **locked;
+  HELIX_ASSIGN_OR_RETURN(LockedVolume locked, registry_.FindAndLock(name, context));
+  Volume& v = *locked;
   VolumeState st = StateOf(v);
   VolumeMeta& meta = st.meta;
   if (!DropReference(meta, id)) {
@@ -207,11 +201,8 @@ Status VolumeManager::Unmount(const std::string& name, const std::string& id) {
 Result<std::vector<std::string>> VolumeManager::Release(const std::string& name,
                                                         const std::string& id) {
   const std::string context = "release volume " + Quote(name);
-  auto locked = registry_.FindAndLock(name);
-  if (!locked.ok()) {
-    return locked.error().Wrap(context);
-  }
-  Volume& v = **locked;
+  HELIX_ASSIGN_OR_RETURN(LockedVolume locked, registry_.FindAndLock(name, context));
+  Volume& v = *locked;
   VolumeState st = StateOf(v);
   VolumeMeta& meta = st.meta;
   std::vector<std::string> dropped = ReleaseReferences(meta, id);

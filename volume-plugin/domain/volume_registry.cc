@@ -19,13 +19,19 @@ Result<VolumePtr> VolumeRegistry::Find(const std::string& name) {
   return it->second;
 }
 
-Result<LockedVolume> VolumeRegistry::FindAndLock(const std::string& name) {
-  HELIX_ASSIGN_OR_RETURN(VolumePtr v, Find(name));
+Result<LockedVolume> VolumeRegistry::FindAndLock(const std::string& name,
+                                                 std::string_view context) {
+  auto found = Find(name);
+  if (!found.ok()) {
+    return context.empty() ? found.error() : found.error().Wrap(context);
+  }
+  VolumePtr v = std::move(*found);
   std::unique_lock op(v->op_mu);
   {
     std::lock_guard state(v->state_mu);
     if (v->removed) {
-      return NotFound("volume " + Quote(name) + " not found");
+      Error gone = NotFound("volume " + Quote(name) + " not found");
+      return context.empty() ? gone : gone.Wrap(context);
     }
   }
   return LockedVolume{std::move(v), std::move(op)};

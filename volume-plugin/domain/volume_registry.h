@@ -17,6 +17,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -64,8 +65,9 @@ class VolumeRegistry {
   // NotFound ("volume \"x\" not found") for a name not registered.
   Result<VolumePtr> Find(const std::string& name);
   // Find, then take the volume's op_mu. A volume removed while this waited
-  // for the lock is not found either.
-  Result<LockedVolume> FindAndLock(const std::string& name);
+  // for the lock is not found either. `context` ("mount volume \"x\""), when
+  // given, goes in front of the error.
+  Result<LockedVolume> FindAndLock(const std::string& name, std::string_view context = {});
 
   // Waits until no Create of `name` is under way (a retry waits for the
   // first). Returns the volume when it exists; otherwise reserves the name

@@ -68,46 +68,34 @@ void RegisterVolumeDriver(PluginServer& server, VolumeManager& m) {
     return json{{"Capabilities", {{"Scope", "local"}}}};
   });
   server.Handle("/VolumeDriver.Create", [&m](const json& req) -> Result<json> {
-    auto name = StringField(req, "Name");
-    if (!name.ok()) return name.error();
-    auto opts = OptsField(req);
-    if (!opts.ok()) return opts.error();
-    return Empty(m.Create(*name, *opts));
+    HELIX_ASSIGN_OR_RETURN(auto name, StringField(req, "Name"));
+    HELIX_ASSIGN_OR_RETURN(auto opts, OptsField(req));
+    return Empty(m.Create(name, opts));
   });
   server.Handle("/VolumeDriver.Remove", [&m](const json& req) -> Result<json> {
-    auto name = StringField(req, "Name");
-    if (!name.ok()) return name.error();
-    return Empty(m.Remove(*name));
+    HELIX_ASSIGN_OR_RETURN(auto name, StringField(req, "Name"));
+    return Empty(m.Remove(name));
   });
   server.Handle("/VolumeDriver.Mount", [&m](const json& req) -> Result<json> {
-    auto name = StringField(req, "Name");
-    if (!name.ok()) return name.error();
-    auto id = StringField(req, "ID");
-    if (!id.ok()) return id.error();
-    auto path = m.Mount(*name, *id);
-    if (!path.ok()) return path.error();
-    return json{{"Mountpoint", *path}};
+    HELIX_ASSIGN_OR_RETURN(auto name, StringField(req, "Name"));
+    HELIX_ASSIGN_OR_RETURN(auto id, StringField(req, "ID"));
+    HELIX_ASSIGN_OR_RETURN(auto path, m.Mount(name, id));
+    return json{{"Mountpoint", path}};
   });
   server.Handle("/VolumeDriver.Unmount", [&m](const json& req) -> Result<json> {
-    auto name = StringField(req, "Name");
-    if (!name.ok()) return name.error();
-    auto id = StringField(req, "ID");
-    if (!id.ok()) return id.error();
-    return Empty(m.Unmount(*name, *id));
+    HELIX_ASSIGN_OR_RETURN(auto name, StringField(req, "Name"));
+    HELIX_ASSIGN_OR_RETURN(auto id, StringField(req, "ID"));
+    return Empty(m.Unmount(name, id));
   });
   server.Handle("/VolumeDriver.Path", [&m](const json& req) -> Result<json> {
-    auto name = StringField(req, "Name");
-    if (!name.ok()) return name.error();
-    auto path = m.Path(*name);
-    if (!path.ok()) return path.error();
-    return json{{"Mountpoint", *path}};
+    HELIX_ASSIGN_OR_RETURN(auto name, StringField(req, "Name"));
+    HELIX_ASSIGN_OR_RETURN(auto path, m.Path(name));
+    return json{{"Mountpoint", path}};
   });
   server.Handle("/VolumeDriver.Get", [&m](const json& req) -> Result<json> {
-    auto name = StringField(req, "Name");
-    if (!name.ok()) return name.error();
-    auto view = m.Get(*name);
-    if (!view.ok()) return view.error();
-    return json{{"Volume", ViewJson(*view, true)}};
+    HELIX_ASSIGN_OR_RETURN(auto name, StringField(req, "Name"));
+    HELIX_ASSIGN_OR_RETURN(auto view, m.Get(name));
+    return json{{"Volume", ViewJson(view, true)}};
   });
   server.Handle("/VolumeDriver.List", [&m](const json&) -> Result<json> {
     json volumes = json::array();
@@ -118,13 +106,10 @@ void RegisterVolumeDriver(PluginServer& server, VolumeManager& m) {
   });
   // Not part of Docker's protocol: the operator's `helixvol release`.
   server.Handle("/Helixvol.Release", [&m](const json& req) -> Result<json> {
-    auto name = StringField(req, "Name");
-    if (!name.ok()) return name.error();
-    auto id = StringField(req, "ID", /*required=*/false);
-    if (!id.ok()) return id.error();
-    auto dropped = m.Release(*name, *id);
-    if (!dropped.ok()) return dropped.error();
-    return json{{"Released", *dropped}};
+    HELIX_ASSIGN_OR_RETURN(auto name, StringField(req, "Name"));
+    HELIX_ASSIGN_OR_RETURN(auto id, StringField(req, "ID", /*required=*/false));
+    HELIX_ASSIGN_OR_RETURN(auto dropped, m.Release(name, id));
+    return json{{"Released", dropped}};
   });
 }
 

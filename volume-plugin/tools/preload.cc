@@ -93,9 +93,8 @@ class Run {
     HELIX_TRY(CreateVolume(stage, "local", json::object()));
     uint64_t total = 0;
     for (size_t i = 0; i < o_.sources.size(); ++i) {
-      auto bytes = Stage(i, stage);
-      if (!bytes.ok()) return bytes.error();
-      total += *bytes;
+      HELIX_ASSIGN_OR_RETURN(uint64_t bytes, Stage(i, stage));
+      total += bytes;
     }
     HELIX_TRY(Load(root, stage));
     progress_("sealing: docker volume create -d " + o_.driver + " -o from=" + root +

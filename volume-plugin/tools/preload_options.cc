@@ -132,9 +132,7 @@ Result<PreloadOptions> ParsePreloadArgs(const std::vector<std::string>& args,
       if (!size.ok()) return BadFlag(flag, value, size.error().message());
       o.memory = *size;
     } else if (flag == "--cpus") {
-      auto cpus = ParseCpus(value);
-      if (!cpus.ok()) return cpus.error();
-      o.nano_cpus = *cpus;
+      HELIX_ASSIGN_OR_RETURN(o.nano_cpus, ParseCpus(value));
     } else if (flag == "--pids-limit" || flag == "--timeout") {
       char* end = nullptr;
       errno = 0;
