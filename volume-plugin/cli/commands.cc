@@ -1,3 +1,4 @@
+// helixvol's commands: serve, release, preload (commands.h).
 #include "volume-plugin/cli/commands.h"
 
 #include <signal.h>

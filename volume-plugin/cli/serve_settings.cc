@@ -1,3 +1,4 @@
+// The settings of `helixvol serve`, from the environment (serve_settings.h).
 #include "volume-plugin/cli/serve_settings.h"
 
 #include "common/size.h"

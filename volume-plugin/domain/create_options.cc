@@ -1,3 +1,4 @@
+// Names and `-o` options, validated before any side effect (create_options.h).
 #include "volume-plugin/domain/create_options.h"
 
 #include <set>

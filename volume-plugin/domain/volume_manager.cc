@@ -1,3 +1,5 @@
+// VolumeManager's construction, Create, Remove and meta.json saves; the rest
+// of its methods are in the files volume_manager.h lists.
 #include "volume-plugin/domain/volume_manager.h"
 
 #include "common/file_util.h"

@@ -1,3 +1,4 @@
+// meta.json to and from JSON, and the time format dockerd wants (volume_meta.h).
 #include "volume-plugin/domain/volume_meta.h"
 
 #include <ctime>

@@ -1,3 +1,4 @@
+// One handler per endpoint of Docker's volume plugin protocol (driver_api.h).
 #include "volume-plugin/protocol/driver_api.h"
 
 #include <nlohmann/json.hpp>

@@ -1,3 +1,4 @@
+// KernelCloner: FICLONE, or a hole-preserving copy, and extent counts (cloner.h).
 #include "volume-plugin/system/cloner.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// Fault points for the crash tests: arm one, die there (fault_point.h).
 #include "volume-plugin/system/fault_point.h"
 
 #include <signal.h>

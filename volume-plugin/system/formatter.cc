@@ -1,3 +1,4 @@
+// Ext4Formatter: mkfs.ext4, tune2fs and resize2fs with an argument vector (formatter.h).
 #include "volume-plugin/system/formatter.h"
 
 #include "common/spawn.h"

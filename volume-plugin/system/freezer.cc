@@ -1,3 +1,4 @@
+// KernelFreezer: FIFREEZE and FITHAW (freezer.h).
 #include "volume-plugin/system/freezer.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// KernelView: one reading of mounts and loop devices, and its questions (kernel_view.h).
 #include "volume-plugin/system/kernel_view.h"
 
 #include <sstream>

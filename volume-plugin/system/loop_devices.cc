@@ -1,3 +1,4 @@
+// KernelLoopDevices: attach, list and detach through the loop ioctls (loop_devices.h).
 #include "volume-plugin/system/loop_devices.h"
 
 #include <dirent.h>

@@ -1,3 +1,4 @@
+// KernelMounter: mounts through libmount, the table from mountinfo (mounter.h).
 #include "volume-plugin/system/mounter.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// PreparePool: which pool the volumes live in, and how they are cloned (pool.h).
 #include "volume-plugin/system/pool.h"
 
 #include <fcntl.h>

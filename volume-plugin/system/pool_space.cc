@@ -1,3 +1,4 @@
+// The free space of every layer under the pool, and FITRIM (pool_space.h).
 #include "volume-plugin/system/pool_space.h"
 
 #include <fcntl.h>

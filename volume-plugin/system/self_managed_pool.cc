@@ -1,3 +1,4 @@
+// The self-managed XFS pool: made, mounted, found again (self_managed_pool.h).
 #include "volume-plugin/system/self_managed_pool.h"
 
 #include <fcntl.h>

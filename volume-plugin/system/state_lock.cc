@@ -1,3 +1,4 @@
+// StateLock: one helixvol per state directory, by flock (state_lock.h).
 #include "volume-plugin/system/state_lock.h"
 
 #include <fcntl.h>
