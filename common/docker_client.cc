@@ -166,7 +166,7 @@ Status DockerClient::GetStream(const std::string& path, const Sink& sink) const 
 Result<UniqueFd> DockerClient::Hijack(const std::string& path) const {
   const std::string what = "POST " + path;
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return SysError("socket for " + what);
+  if (!fd.valid()) return HELIX_SYS_ERROR("socket for " + what);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (socket_path_.size() >= sizeof(addr.sun_path)) {
@@ -174,7 +174,7 @@ Result<UniqueFd> DockerClient::Hijack(const std::string& path) const {
   }
   std::memcpy(addr.sun_path, socket_path_.c_str(), socket_path_.size() + 1);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    return SysError("connect to " + socket_path_);
+    return HELIX_SYS_ERROR("connect to " + socket_path_);
   }
   const std::string request = "POST " + Versioned(path) +
                               " HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\n"
@@ -182,7 +182,7 @@ Result<UniqueFd> DockerClient::Hijack(const std::string& path) const {
   for (size_t done = 0; done < request.size();) {
     ssize_t n = ::write(fd.get(), request.data() + done, request.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return SysError("send " + what);
+    if (n < 0) return HELIX_SYS_ERROR("send " + what);
     done += static_cast<size_t>(n);
   }
   // Read the answer's head one byte at a time: after it, the connection is
@@ -192,7 +192,7 @@ Result<UniqueFd> DockerClient::Hijack(const std::string& path) const {
     char c;
     ssize_t n = ::read(fd.get(), &c, 1);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return SysError("read the answer to " + what);
+    if (n < 0) return HELIX_SYS_ERROR("read the answer to " + what);
     if (n == 0) break;
     head += c;
   }

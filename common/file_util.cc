@@ -2,7 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -14,58 +14,18 @@
 #include <utility>
 #include <vector>
 
+#include "common/atomic_write.h"
 #include "common/unique_fd.h"
 
 namespace helix {
 namespace {
-
-// Splits "/a/b/c" into "/a/b" and "c"; a bare name lives in ".".
-std::pair<std::string, std::string> SplitPath(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) {
-    return {".", path};
-  }
-  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
-}
-
-std::string RandomSuffix() {
-  unsigned char bytes[6] = {};
-  // getrandom only fails before the pool is seeded or on EINTR; the name only
-  // needs to be unlikely to collide, and O_EXCL catches the rest.
-  if (getrandom(bytes, sizeof bytes, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof bytes)) {
-    uint64_t fallback = static_cast<uint64_t>(getpid()) ^ reinterpret_cast<uintptr_t>(&bytes);
-    std::copy_n(reinterpret_cast<unsigned char*>(&fallback), sizeof bytes, bytes);
-  }
-  std::string hex;
-  for (unsigned char b : bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    hex += kDigits[b >> 4];
-    hex += kDigits[b & 15];
-  }
-  return hex;
-}
-
-Status WriteAll(int fd, const std::string& data, const std::string& path) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return SysError("write " + path);
-    }
-    done += static_cast<size_t>(n);
-  }
-  return Ok();
-}
 
 // The entry names of the directory open as `fd`, which stays open: readdir
 // reads through a duplicate, since fdopendir takes over what it is given.
 Result<std::vector<std::string>> NamesIn(int fd, const std::string& path) {
   int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (dup < 0) {
-    return SysError("list " + path);
+    return HELIX_SYS_ERROR("list " + path);
   }
   DIR* d = ::fdopendir(dup);
   if (d == nullptr) {
@@ -99,42 +59,39 @@ bool OnOtherMount(const struct statx& a, const struct statx& b) {
 // symlink is removed as a link and never followed; one on another mount
 // (different st_dev or mount id than the tree's root) stops everything.
 Status RemoveContents(int dir, const std::string& path, const struct statx& root) {
-  auto names = NamesIn(dir, path);
-  if (!names) {
-    return names.error();
-  }
-  for (const std::string& name : *names) {
+  HELIX_ASSIGN_OR_RETURN(auto names, NamesIn(dir, path));
+  for (const std::string& name : names) {
     std::string child = JoinPath(path, name);
     struct stat st;
     if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
       if (errno == ENOENT) {
         continue;  // someone else removed it: fine for rm -rf
       }
-      return SysError("stat " + child);
+      return HELIX_SYS_ERROR("stat " + child);
     }
     if (!S_ISDIR(st.st_mode)) {
       if (::unlinkat(dir, name.c_str(), 0) < 0 && errno != ENOENT) {
-        return SysError("remove " + child);
+        return HELIX_SYS_ERROR("remove " + child);
       }
       continue;
     }
     UniqueFd sub(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!sub.valid()) {
-      return SysError("open " + child);
+      return HELIX_SYS_ERROR("open " + child);
     }
     // Checked on the opened descriptor, so a rename in between cannot slip
     // another filesystem in. A bind mount of the same filesystem keeps
     // st_dev, which is why the mount id is compared too.
     struct statx sx;
     if (::statx(sub.get(), "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0) {
-      return SysError("stat " + child);
+      return HELIX_SYS_ERROR("stat " + child);
     }
     if (OnOtherMount(sx, root)) {
       return SysError("remove " + child, EBUSY);
     }
     HELIX_TRY(RemoveContents(sub.get(), child, root));
     if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT) {
-      return SysError("remove " + child);
+      return HELIX_SYS_ERROR("remove " + child);
     }
   }
   return Ok();
@@ -142,37 +99,92 @@ Status RemoveContents(int dir, const std::string& path, const struct statx& root
 
 }  // namespace
 
-Status AtomicWriteFile(const std::string& path, const std::string& data, mode_t mode) {
-  auto [dir, base] = SplitPath(path);
-  if (base.empty()) {
-    return InvalidArgument("write " + path + ": not a file name");
+Status WriteAll(int fd, std::string_view data, const std::string& what) {
+  size_t done = 0;
+  while (done < data.size()) {
+    // send() for a socket, so a peer that went away is EPIPE, not SIGPIPE.
+    ssize_t n = ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == ENOTSOCK) {
+      n = ::write(fd, data.data() + done, data.size() - done);
+    }
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return HELIX_SYS_ERROR("write " + what);
+    }
+    if (n == 0) {
+      return SysError("write " + what, EIO);
+    }
+    done += static_cast<size_t>(n);
   }
-  std::string tmp = JoinPath(dir, "." + base + ".tmp-" + RandomSuffix());
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  return Ok();
+}
+
+std::pair<std::string, std::string> SplitPath(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) {
+    return {".", path};
+  }
+  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
+}
+
+std::string AtomicTempPrefix(const std::string& base) { return "." + base + ".tmp-"; }
+
+Status WriteNewFile(const std::string& path, std::string_view data, mode_t mode,
+                    const std::string& shown_as) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
   if (!fd.valid()) {
-    return SysError("write " + path);  // the temporary name would only confuse
+    return HELIX_SYS_ERROR("write " + shown_as);
   }
-  Status st = WriteAll(fd.get(), data, path);
-  if (st.ok() && ::fsync(fd.get()) < 0) {
-    st = SysError("fsync " + path);
+  HELIX_TRY(WriteAll(fd.get(), data, shown_as));
+  if (::fsync(fd.get()) < 0) {
+    return HELIX_SYS_ERROR("fsync " + shown_as);
   }
-  if (st.ok() && ::close(fd.Release()) < 0) {
-    st = SysError("write " + path);  // NFS and friends report write errors here
+  if (::close(fd.Release()) < 0) {
+    return HELIX_SYS_ERROR("write " + shown_as);  // NFS and friends report write errors here
   }
-  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) < 0) {
-    st = SysError("rename " + tmp + " to " + path);
+  return Ok();
+}
+
+Status Rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) < 0) {
+    return HELIX_SYS_ERROR("rename " + from + " to " + to);
   }
-  if (!st.ok()) {
-    ::unlink(tmp.c_str());
-    return st;
+  return Ok();
+}
+
+Status RemoveFile(const std::string& path) {
+  if (::unlink(path.c_str()) < 0) {
+    return HELIX_SYS_ERROR("remove " + path);
   }
-  return FsyncDir(dir);
+  return Ok();
+}
+
+namespace {
+
+// The real files, as AtomicWriteWith wants them.
+struct RealFiles {
+  Status WriteNewFile(const std::string& path, std::string_view data, mode_t mode,
+                      const std::string& shown_as) {
+    return helix::WriteNewFile(path, data, mode, shown_as);
+  }
+  Status Rename(const std::string& from, const std::string& to) { return helix::Rename(from, to); }
+  Status RemoveFile(const std::string& path) { return helix::RemoveFile(path); }
+  Status SyncDir(const std::string& dir) { return FsyncDir(dir); }
+};
+
+}  // namespace
+
+Status AtomicWriteFile(const std::string& path, const std::string& data, mode_t mode) {
+  RealFiles files;
+  return AtomicWriteWith(files, path, data, mode);
 }
 
 Result<std::string> ReadFile(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
-    return SysError("open " + path);
+    return HELIX_SYS_ERROR("open " + path);
   }
   std::string data;
   char buf[65536];
@@ -182,7 +194,7 @@ Result<std::string> ReadFile(const std::string& path) {
       if (errno == EINTR) {
         continue;
       }
-      return SysError("read " + path);
+      return HELIX_SYS_ERROR("read " + path);
     }
     if (n == 0) {
       return data;
@@ -194,10 +206,10 @@ Result<std::string> ReadFile(const std::string& path) {
 Status FsyncDir(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid()) {
-    return SysError("open " + dir);
+    return HELIX_SYS_ERROR("open " + dir);
   }
   if (::fsync(fd.get()) < 0) {
-    return SysError("fsync " + dir);
+    return HELIX_SYS_ERROR("fsync " + dir);
   }
   return Ok();
 }
@@ -236,23 +248,23 @@ Status RemoveTree(const std::string& path) {
     if (errno == ENOENT) {
       return Ok();  // rm -rf: already gone is success
     }
-    return SysError("stat " + path);
+    return HELIX_SYS_ERROR("stat " + path);
   }
   if (!S_ISDIR(st.st_mode)) {
     if (::unlink(path.c_str()) < 0 && errno != ENOENT) {
-      return SysError("remove " + path);
+      return HELIX_SYS_ERROR("remove " + path);
     }
     return Ok();
   }
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.valid()) {
-    return SysError("open " + path);
+    return HELIX_SYS_ERROR("open " + path);
   }
   struct statx root;
   struct statx parent;
   if (::statx(fd.get(), "", AT_EMPTY_PATH, STATX_MNT_ID, &root) < 0 ||
       ::statx(fd.get(), "..", AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &parent) < 0) {
-    return SysError("stat " + path);
+    return HELIX_SYS_ERROR("stat " + path);
   }
   // `path` itself mounted on (a volume still mounted where it is being
   // removed): emptying it would wipe the mounted filesystem.
@@ -262,7 +274,7 @@ Status RemoveTree(const std::string& path) {
   HELIX_TRY(RemoveContents(fd.get(), path, root));
   fd.Reset();
   if (::rmdir(path.c_str()) < 0 && errno != ENOENT) {
-    return SysError("remove " + path);
+    return HELIX_SYS_ERROR("remove " + path);
   }
   return Ok();
 }
@@ -270,7 +282,7 @@ Status RemoveTree(const std::string& path) {
 Result<std::vector<std::string>> ListDir(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid()) {
-    return SysError("list " + dir);
+    return HELIX_SYS_ERROR("list " + dir);
   }
   auto names = NamesIn(fd.get(), dir);
   if (names) {
@@ -283,7 +295,7 @@ Result<std::vector<std::string>> ListDir(const std::string& dir) {
 Result<uint64_t> FreeBytes(const std::string& path) {
   struct statvfs vfs;
   if (::statvfs(path.c_str(), &vfs) < 0) {
-    return SysError("statvfs " + path);
+    return HELIX_SYS_ERROR("statvfs " + path);
   }
   return static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
 }
@@ -291,7 +303,7 @@ Result<uint64_t> FreeBytes(const std::string& path) {
 Result<FileId> IdOf(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) < 0) {
-    return SysError("stat " + path);
+    return HELIX_SYS_ERROR("stat " + path);
   }
   return FileId{st.st_dev, st.st_ino};
 }

@@ -68,24 +68,24 @@ Status PluginServer::Listen() {
       return Busy("listen on " + path + ": another process is serving this socket");
     }
     if (::unlink(path.c_str()) < 0 && errno != ENOENT) {
-      return SysError("remove stale socket " + path);
+      return HELIX_SYS_ERROR("remove stale socket " + path);
     }
   }
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!fd.valid() || !wake.valid()) {
-    return SysError("listen on " + path);
+    return HELIX_SYS_ERROR("listen on " + path);
   }
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   path.copy(addr.sun_path, sizeof addr.sun_path - 1);
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    return SysError("listen on " + path);
+    return HELIX_SYS_ERROR("listen on " + path);
   }
   // The largest backlog the kernel allows: a burst of connects (dockerd
   // starting many containers at once) waits here instead of failing.
   if (::listen(fd.get(), SOMAXCONN) != 0) {
-    return SysError("listen on " + path);
+    return HELIX_SYS_ERROR("listen on " + path);
   }
   auto id = IdOf(path);
   std::lock_guard lock(state_mu_);

@@ -47,8 +47,19 @@ class [[nodiscard]] Error {
 };
 
 // The single place where errno becomes an Error. `what` names the verb and
-// the object ("mount /dev/loop3 on /x"); the kind follows from the errno.
-Error SysError(std::string_view what, int err = errno);
+// the object ("mount /dev/loop3 on /x"); the kind follows from `err`. There is
+// no default for `err`: building `what` ("create " + path) may allocate, and
+// an allocation may change errno, in whatever order the arguments are
+// evaluated. After a failed call, use HELIX_SYS_ERROR, which reads errno
+// first; pass a saved errno only when something ran in between.
+Error SysError(std::string_view what, int err);
+
+namespace internal {
+template <typename What>
+Error SysErrorFrom(int err, What&& what) {
+  return SysError(what(), err);
+}
+}  // namespace internal
 
 inline Error InvalidArgument(std::string m) { return {ErrorKind::kInvalidArgument, std::move(m)}; }
 inline Error NotFound(std::string m) { return {ErrorKind::kNotFound, std::move(m)}; }
@@ -101,6 +112,11 @@ inline Status Ok() { return {}; }
 
 }  // namespace helix
 
+// SysError for the errno a failed call just left: errno is read before the
+// message is built (`what` runs only inside the helper).
+#define HELIX_SYS_ERROR(what) \
+  ::helix::internal::SysErrorFrom(errno, [&]() -> std::string { return (what); })
+
 // Early return on failure, keeping the error as it is.
 #define HELIX_TRY(expr)                 \
   do {                                  \
@@ -109,3 +125,16 @@ inline Status Ok() { return {}; }
       return helix_try_status_.error(); \
     }                                   \
   } while (0)
+
+// `lhs = *rexpr` for a Result, or an early return with its error as it is:
+//   HELIX_ASSIGN_OR_RETURN(auto names, ListDir(dir));
+#define HELIX_ASSIGN_OR_RETURN(lhs, rexpr) \
+  HELIX_ASSIGN_OR_RETURN_IMPL_(HELIX_RESULT_CONCAT_(helix_result_, __LINE__), lhs, rexpr)
+#define HELIX_RESULT_CONCAT_INNER_(a, b) a##b
+#define HELIX_RESULT_CONCAT_(a, b) HELIX_RESULT_CONCAT_INNER_(a, b)
+#define HELIX_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, rexpr) \
+  auto tmp = (rexpr);                                 \
+  if (!tmp.ok()) {                                    \
+    return tmp.error();                               \
+  }                                                   \
+  lhs = std::move(tmp).value()

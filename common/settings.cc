@@ -7,15 +7,10 @@
 
 #include "common/quote.h"
 #include "common/size.h"
+#include "common/strings.h"
 
 namespace helix {
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 // setting NAME="value": <problem>
 Error Bad(const std::string& name, const std::string& value, const std::string& problem) {

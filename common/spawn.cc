@@ -89,11 +89,11 @@ Result<ProcessResult> Run(const std::vector<std::string>& argv, std::chrono::mil
   int out_pipe[2];
   int err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) < 0) {
-    return SysError("run " + argv[0]);
+    return HELIX_SYS_ERROR("run " + argv[0]);
   }
   UniqueFd out_r(out_pipe[0]), out_w(out_pipe[1]);
   if (::pipe2(err_pipe, O_CLOEXEC) < 0) {
-    return SysError("run " + argv[0]);
+    return HELIX_SYS_ERROR("run " + argv[0]);
   }
   UniqueFd err_r(err_pipe[0]), err_w(err_pipe[1]);
   // Non-blocking read ends let us drain them once the child has exited
@@ -168,7 +168,7 @@ Result<ProcessResult> Run(const std::vector<std::string>& argv, std::chrono::mil
       if (done < 0) {
         // Only if someone else reaped our child (SIGCHLD ignored): nothing
         // left to wait for, and no status to report.
-        return SysError("wait for " + argv[0]);
+        return HELIX_SYS_ERROR("wait for " + argv[0]);
       }
       exited = done == pid;
     }

@@ -6,6 +6,7 @@
 #include "authz-plugin/decide/request_fields.h"
 #include "common/quote.h"
 #include "common/size.h"
+#include "common/strings.h"
 
 namespace helix::authz {
 namespace {
@@ -86,11 +87,6 @@ const char* const kHostConfigFields[] = {"Binds",
                                          "Init",
                                          "Mounts",
                                          "Cpuset"};
-
-std::string Lower(std::string s) {
-  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
 
 // Capabilities, security options, device rules and devices of a desktop,
 // against the privileged allowlists. (An ordinary request is within the

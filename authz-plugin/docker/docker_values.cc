@@ -5,15 +5,10 @@
 #include <vector>
 
 #include "common/sha256.h"
+#include "common/strings.h"
 
 namespace helix::authz {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Go's strconv.ParseBool.
 std::optional<bool> GoParseBool(std::string_view s) {

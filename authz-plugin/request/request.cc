@@ -7,6 +7,7 @@
 #include "authz-plugin/request/body_json.h"
 #include "authz-plugin/request/request_uri.h"
 #include "authz-plugin/request/utf8.h"
+#include "common/strings.h"
 
 namespace helix::authz {
 namespace {
@@ -83,14 +84,6 @@ Result<int> StatusField(const json& doc) {
 constexpr std::array<std::string_view, 6> kMethods = {"GET", "HEAD",   "POST",
                                                       "PUT", "DELETE", "OPTIONS"};
 
-std::string AsciiLower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // dockerd flattens Go's r.Header, whose keys are canonical ("Content-Type");
 // two spellings of one name mean the map did not come from there.
 Result<std::map<std::string, std::string>> HeadersByLowerName(
@@ -98,7 +91,7 @@ Result<std::map<std::string, std::string>> HeadersByLowerName(
   std::map<std::string, std::string> names;  // lower-case name -> name as sent
   std::map<std::string, std::string> out;
   for (const auto& [name, value] : headers) {
-    auto [it, fresh] = names.emplace(AsciiLower(name), name);
+    auto [it, fresh] = names.emplace(Lower(name), name);
     if (!fresh) {
       return InvalidArgument(std::string(kRequestHeaders) + ": " + QuoteEscaped(it->second) +
                              " and " + QuoteEscaped(name) + " name the same header");
@@ -126,7 +119,7 @@ Result<std::string> MediaType(const std::string& value) {
   const size_t first = media.find_first_not_of(" \t");
   media = first == std::string_view::npos ? "" : media.substr(first);
   media = media.substr(0, media.find_last_not_of(" \t") + 1);
-  return AsciiLower(media);
+  return Lower(media);
 }
 
 // Go's Request.ParseForm reads an application/x-www-form-urlencoded body of a

@@ -1,4 +1,5 @@
-// Fakes of the system layer for unit tests of VolumeManager. Each records
+// Fakes of the system layer for unit tests of VolumeManager (the file
+// system's is in fake_file_system.h). Each records
 // what it was asked in a shared call log, keeps just enough state to answer
 // like the kernel would (a loop device disappears when its last mount goes:
 // autoclear), and can be told to fail at one named step.
@@ -16,9 +17,10 @@
 #include <vector>
 
 #include "common/file_util.h"
-#include "volume-plugin/pool.h"
-#include "volume-plugin/system.h"
-#include "volume-plugin/volume_manager.h"
+#include "fakes/fake_file_system.h"
+#include "volume-plugin/domain/volume_manager.h"
+#include "volume-plugin/system/pool.h"
+#include "volume-plugin/system/system.h"
 
 namespace helix::vol::testing {
 
@@ -184,10 +186,11 @@ class FakeCloner : public Cloner {
     if (int err = log_.ShouldFail("clone")) return SysError("clone " + src, err);
     // Same size, no data: the images in unit tests are sparse and unformatted.
     struct stat st {};
-    if (::stat(src.c_str(), &st) != 0) return SysError("clone " + src);
-    if (::truncate(std::string(dst).c_str(), 0) != 0 && errno != ENOENT) return SysError(dst);
+    if (::stat(src.c_str(), &st) != 0) return HELIX_SYS_ERROR("clone " + src);
+    if (::truncate(std::string(dst).c_str(), 0) != 0 && errno != ENOENT)
+      return HELIX_SYS_ERROR(dst);
     std::ofstream(dst, std::ios::binary).close();
-    if (::truncate(dst.c_str(), st.st_size) != 0) return SysError("clone to " + dst);
+    if (::truncate(dst.c_str(), st.st_size) != 0) return HELIX_SYS_ERROR("clone to " + dst);
     std::lock_guard lock(mu_);
     if (method == CloneMethod::kReflink) shared_.insert(IdOf(dst)->ino);  // survives renames
     return Ok();
@@ -250,7 +253,8 @@ struct FakeSystem {
   FakeCloner cloner{log};
   FakeFreezer freezer{log};
   FakeExt4Tools ext4{log};
-  SystemOps Ops() { return {loops, mounter, formatter, cloner, freezer, ext4}; }
+  FakeFileSystem files;
+  SystemOps Ops() { return {loops, mounter, formatter, cloner, freezer, ext4, files}; }
 };
 
 }  // namespace helix::vol::testing

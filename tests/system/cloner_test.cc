@@ -1,6 +1,6 @@
 // KernelCloner and CanReflink against real filesystems: the ext4 under /tmp,
 // which cannot reflink, and a fresh XFS with reflink=1 on a loop device.
-#include "volume-plugin/cloner.h"
+#include "volume-plugin/system/cloner.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -14,7 +14,7 @@
 #include "system/file_bytes.h"
 #include "system/kernel_scratch.h"
 #include "system/root.h"
-#include "volume-plugin/pool.h"
+#include "volume-plugin/system/pool.h"
 
 namespace helix::vol {
 namespace {

@@ -11,9 +11,9 @@
 #include "system/file_bytes.h"
 #include "system/kernel_scratch.h"
 #include "system/root.h"
-#include "volume-plugin/cloner.h"
-#include "volume-plugin/formatter.h"
-#include "volume-plugin/freezer.h"
+#include "volume-plugin/system/cloner.h"
+#include "volume-plugin/system/formatter.h"
+#include "volume-plugin/system/freezer.h"
 
 namespace helix::vol {
 namespace {

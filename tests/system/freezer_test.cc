@@ -1,5 +1,5 @@
 // KernelFreezer against a mounted ext4 on a real loop device.
-#include "volume-plugin/freezer.h"
+#include "volume-plugin/system/freezer.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include "system/file_bytes.h"
 #include "system/kernel_scratch.h"
 #include "system/root.h"
-#include "volume-plugin/formatter.h"
+#include "volume-plugin/system/formatter.h"
 
 namespace helix::vol {
 namespace {

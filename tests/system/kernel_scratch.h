@@ -23,8 +23,8 @@
 #include "common/spawn.h"
 #include "common/unique_fd.h"
 #include "fakes/temp_dir.h"
-#include "volume-plugin/loop_devices.h"
-#include "volume-plugin/mounter.h"
+#include "volume-plugin/system/loop_devices.h"
+#include "volume-plugin/system/mounter.h"
 
 namespace helix::vol::testing {
 

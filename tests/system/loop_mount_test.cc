@@ -23,8 +23,8 @@
 #include "common/unique_fd.h"
 #include "system/kernel_scratch.h"
 #include "system/root.h"
-#include "volume-plugin/loop_devices.h"
-#include "volume-plugin/mounter.h"
+#include "volume-plugin/system/loop_devices.h"
+#include "volume-plugin/system/mounter.h"
 
 namespace helix::vol {
 namespace {

@@ -11,7 +11,7 @@
 #include "common/spawn.h"
 #include "system/plugin_process.h"
 #include "system/root.h"
-#include "volume-plugin/loop_devices.h"
+#include "volume-plugin/system/loop_devices.h"
 
 using helix::testing::PluginProcess;
 using nlohmann::json;

@@ -1,6 +1,6 @@
 // A crash between any two steps of Create, Clone, Mount, Unmount and Remove,
 // through the binary on the real kernel: HELIXVOL_FAULT_POINT makes helixvol
-// SIGKILL itself at one named step (volume-plugin/fault_point.h); a new
+// SIGKILL itself at one named step (volume-plugin/system/fault_point.h); a new
 // process then recovers, and every volume must be whole or absent, nothing
 // half-made or leaked (loop devices, mounts, temporary files, a frozen
 // filesystem), no reference left by a Mount nobody answered, and every volume
@@ -23,7 +23,7 @@
 #include "system/kernel_scratch.h"
 #include "system/plugin_process.h"
 #include "system/root.h"
-#include "volume-plugin/fault_point.h"
+#include "volume-plugin/system/fault_point.h"
 
 using helix::testing::PluginProcess;
 using nlohmann::json;

@@ -20,7 +20,7 @@
 
 #include "common/plugin_server.h"
 #include "fakes/temp_dir.h"
-#include "volume-plugin/mounter.h"
+#include "volume-plugin/system/mounter.h"
 
 extern char** environ;
 

@@ -1,7 +1,7 @@
 // PreparePool against the real kernel: the choice of pool by the state
 // directory's filesystem, and the self-managed XFS pool across restarts,
 // including a kill -9 that leaves its filesystem alive but unmounted.
-#include "volume-plugin/pool.h"
+#include "volume-plugin/system/pool.h"
 
 #include <fcntl.h>
 #include <sys/mount.h>
@@ -14,9 +14,9 @@
 #include "system/file_bytes.h"
 #include "system/kernel_scratch.h"
 #include "system/root.h"
-#include "volume-plugin/formatter.h"
-#include "volume-plugin/loop_devices.h"
-#include "volume-plugin/mounter.h"
+#include "volume-plugin/system/formatter.h"
+#include "volume-plugin/system/loop_devices.h"
+#include "volume-plugin/system/mounter.h"
 
 namespace helix::vol {
 namespace {

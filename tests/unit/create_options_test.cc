@@ -1,4 +1,4 @@
-#include "volume-plugin/create_options.h"
+#include "volume-plugin/domain/create_options.h"
 
 #include <catch2/catch.hpp>
 #include <string>

@@ -1,7 +1,7 @@
 // The protocol layer: real HTTP over a temporary Unix socket, the volume
 // manager behind it on fakes. Proves the JSON shapes dockerd expects and
 // that a malformed request never reaches the manager.
-#include "volume-plugin/driver_api.h"
+#include "volume-plugin/protocol/driver_api.h"
 
 #include <httplib.h>
 #include <catch2/catch.hpp>

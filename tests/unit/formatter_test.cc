@@ -1,5 +1,5 @@
 // Reading the UUID out of tune2fs -l / dumpe2fs -h output.
-#include "volume-plugin/formatter.h"
+#include "volume-plugin/system/formatter.h"
 
 #include <catch2/catch.hpp>
 

@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "volume-plugin/mounter.h"
+#include "volume-plugin/system/mounter.h"
 
 namespace helix::vol {
 namespace {

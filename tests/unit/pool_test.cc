@@ -1,6 +1,6 @@
 // PreparePool's decisions that need no kernel objects: the mode check, copy
 // mode, and refusing to hide an existing self-managed pool.
-#include "volume-plugin/pool.h"
+#include "volume-plugin/system/pool.h"
 
 #include <unistd.h>
 

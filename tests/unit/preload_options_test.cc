@@ -3,7 +3,7 @@
 #include <fstream>
 
 #include "fakes/temp_dir.h"
-#include "volume-plugin/preload.h"
+#include "volume-plugin/tools/preload.h"
 
 using helix::vol::ParsePreloadArgs;
 using helix::vol::PreloadSource;

@@ -24,9 +24,21 @@ TEST_CASE("SysError picks the kind from the errno", "[common]") {
   CHECK(SysError("x", EIO).kind() == ErrorKind::kSystem);
 }
 
-TEST_CASE("SysError reads errno when not given one", "[common]") {
+TEST_CASE("HELIX_SYS_ERROR reads errno when not given one", "[common]") {
   errno = EBUSY;
-  Error e = SysError("umount /mnt");
+  Error e = HELIX_SYS_ERROR("umount /mnt");
+  CHECK(e.sys_errno() == EBUSY);
+  CHECK(e.message() == "umount /mnt: Device or resource busy");
+}
+
+TEST_CASE("HELIX_SYS_ERROR reads errno before the message is built", "[common]") {
+  errno = EBUSY;
+  // Building a message may allocate, and an allocation may change errno.
+  auto message = [] {
+    errno = ENOMEM;
+    return std::string("umount /mnt");
+  };
+  Error e = HELIX_SYS_ERROR(message());
   CHECK(e.sys_errno() == EBUSY);
   CHECK(e.message() == "umount /mnt: Device or resource busy");
 }

@@ -1,4 +1,4 @@
-#include "volume-plugin/serve_settings.h"
+#include "volume-plugin/cli/serve_settings.h"
 
 #include <catch2/catch.hpp>
 

@@ -6,7 +6,7 @@
 #include "common/file_util.h"
 #include "fakes/fake_system.h"
 #include "fakes/temp_dir.h"
-#include "volume-plugin/volume_manager.h"
+#include "volume-plugin/domain/volume_manager.h"
 
 using namespace helix;
 using namespace helix::vol;
@@ -130,8 +130,8 @@ TEST_CASE("a freeze longer than FREEZE_TIMEOUT is thawed and the clone abandoned
       return FakeCloner::Clone(s, d, m);
     }
   } slow(f.sys.log);
-  VolumeManager m(f.config,
-                  {f.sys.loops, f.sys.mounter, f.sys.formatter, slow, f.sys.freezer, f.sys.ext4});
+  VolumeManager m(f.config, {f.sys.loops, f.sys.mounter, f.sys.formatter, slow, f.sys.freezer,
+                             f.sys.ext4, f.sys.files});
   m.UsePool({f.config.state_dir + "/volumes", CloneMethod::kReflink, false, ""});
   REQUIRE(m.Recover().ok());
   REQUIRE(m.Create("gold", {}).ok());

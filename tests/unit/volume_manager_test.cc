@@ -1,4 +1,4 @@
-#include "volume-plugin/volume_manager.h"
+#include "volume-plugin/domain/volume_manager.h"
 
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -414,8 +414,8 @@ TEST_CASE("get and list do not wait behind a slow create", "[manager][concurrenc
       return Ok();
     }
   } blocking;
-  VolumeManager m(f.config,
-                  {f.loops, f.mounter, blocking, f.sys.cloner, f.sys.freezer, f.sys.ext4});
+  VolumeManager m(f.config, {f.loops, f.mounter, blocking, f.sys.cloner, f.sys.freezer, f.sys.ext4,
+                             f.sys.files});
   REQUIRE(m.Recover().ok());
   auto slow = std::async(std::launch::async, [&] { return m.Create("slow", {}); });
   blocking.entered.get_future().wait();

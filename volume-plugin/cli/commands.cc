@@ -1,3 +1,4 @@
+// helixvol's commands: serve, release, preload (commands.h).
 #include "volume-plugin/cli/commands.h"
 
 #include <signal.h>
@@ -10,18 +11,19 @@
 #include "common/plugin_server.h"
 #include "common/serve.h"
 #include "common/settings.h"
-#include "volume-plugin/cloner.h"
-#include "volume-plugin/driver_api.h"
-#include "volume-plugin/fault_point.h"
-#include "volume-plugin/formatter.h"
-#include "volume-plugin/freezer.h"
-#include "volume-plugin/loop_devices.h"
-#include "volume-plugin/mounter.h"
-#include "volume-plugin/pool.h"
-#include "volume-plugin/preload.h"
-#include "volume-plugin/serve_settings.h"
-#include "volume-plugin/state_lock.h"
-#include "volume-plugin/volume_manager.h"
+#include "volume-plugin/cli/serve_settings.h"
+#include "volume-plugin/domain/volume_manager.h"
+#include "volume-plugin/protocol/driver_api.h"
+#include "volume-plugin/system/cloner.h"
+#include "volume-plugin/system/fault_point.h"
+#include "volume-plugin/system/file_system.h"
+#include "volume-plugin/system/formatter.h"
+#include "volume-plugin/system/freezer.h"
+#include "volume-plugin/system/loop_devices.h"
+#include "volume-plugin/system/mounter.h"
+#include "volume-plugin/system/pool.h"
+#include "volume-plugin/system/state_lock.h"
+#include "volume-plugin/tools/preload.h"
 
 namespace helix::vol {
 namespace {
@@ -53,7 +55,8 @@ int ServeCommand(const Flags& flags) {
   Ext4Formatter formatter;
   KernelCloner cloner;
   KernelFreezer freezer;
-  VolumeManager manager(config, {loops, mounter, formatter, cloner, freezer, formatter});
+  PosixFileSystem files;
+  VolumeManager manager(config, {loops, mounter, formatter, cloner, freezer, formatter, files});
   PluginServer::Options options;
   options.socket_path = flags.Get("--socket");
   options.implements = {"VolumeDriver"};
@@ -65,9 +68,8 @@ int ServeCommand(const Flags& flags) {
                config.mount_root);
   // Requests wait while the pool is prepared and recovered.
   return ServeUntilSignal(server, signals, [&]() -> Status {
-    auto pool = PreparePool(settings->pool, loops, mounter);
-    if (!pool.ok()) return pool.error();
-    manager.UsePool(*pool);
+    HELIX_ASSIGN_OR_RETURN(PoolInfo pool, PreparePool(settings->pool, loops, mounter));
+    manager.UsePool(pool);
     return manager.Recover();
   });
 }

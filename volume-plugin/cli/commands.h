@@ -2,7 +2,7 @@
 //   serve    the volume plugin protocol: settings, the state lock, the pool,
 //            recovery, then requests until a signal
 //   release  drops mount references through a running plugin's socket
-//   preload  builds a golden data root through the engine's API (preload.h)
+//   preload  builds a golden data root through the engine's API (tools/preload.h)
 // main.cc only picks the command and parses its flags.
 #pragma once
 
