@@ -1,4 +1,4 @@
-#include "common/serve.h"
+#include "common/http/serve.h"
 
 #include <spdlog/spdlog.h>
 
@@ -48,7 +48,11 @@ int ServeUntilSignal(PluginServer& server, const SignalWaiter& signals,
     spdlog::critical("start-up failed: {}", started.error().message());
     server.Stop();
     serving.join();
-    waiter.detach();  // blocked in sigwait; the process is about to exit
+    // Joined, never detached: a waiter left in sigwait would outlive `signals`
+    // and `server` and take whatever signal later arrives (in a test binary,
+    // the SIGCHLD of an unrelated child) to stop a server that is gone.
+    signals.Interrupt(waiter.native_handle());
+    waiter.join();
     return 1;
   }
   server.SetReady();
