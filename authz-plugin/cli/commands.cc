@@ -16,10 +16,10 @@
 #include "authz-plugin/engine/engine_view.h"
 #include "authz-plugin/policy/policy_store.h"
 #include "authz-plugin/protocol/authorizer.h"
-#include "common/docker_client.h"
+#include "common/http/docker_client.h"
 #include "common/json_compact.h"
 #include "common/log.h"
-#include "common/serve.h"
+#include "common/http/serve.h"
 #include "common/sha256.h"
 
 namespace helix::authz {

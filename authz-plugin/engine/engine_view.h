@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "common/docker_client.h"
+#include "common/http/docker_client.h"
 #include "common/result.h"
 
 namespace helix::authz {

@@ -18,7 +18,7 @@
 #include "authz-plugin/decide/policy_engine.h"
 #include "authz-plugin/engine/engine_view.h"
 #include "authz-plugin/policy/policy_store.h"
-#include "common/plugin_server.h"
+#include "common/http/plugin_server.h"
 
 namespace helix::authz {
 

@@ -1,4 +1,4 @@
-#include "common/docker_client.h"
+#include "common/http/docker_client.h"
 
 #include <httplib.h>
 #include <sys/socket.h>

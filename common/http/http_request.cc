@@ -1,4 +1,4 @@
-#include "common/http_request.h"
+#include "common/http/http_request.h"
 
 #include <strings.h>
 

@@ -1,4 +1,4 @@
-#include "common/plugin_server.h"
+#include "common/http/plugin_server.h"
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>

@@ -12,8 +12,8 @@
 #include <map>
 #include <thread>
 
-#include "common/http_request.h"
-#include "common/plugin_server.h"
+#include "common/http/http_request.h"
+#include "common/http/plugin_server.h"
 
 namespace helix {
 namespace {

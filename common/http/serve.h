@@ -14,7 +14,7 @@
 
 #include <functional>
 
-#include "common/plugin_server.h"
+#include "common/http/plugin_server.h"
 #include "common/result.h"
 
 namespace helix {

@@ -10,7 +10,7 @@
 
 #include "common/file_util.h"
 #include "common/log.h"
-#include "common/plugin_server.h"
+#include "common/http/plugin_server.h"
 
 namespace helix::testing {
 

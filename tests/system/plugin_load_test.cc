@@ -1,6 +1,6 @@
 // The helixvol binary under slow, idle and numerous clients and an oversized
 // body: Get, List and Path keep answering while they are all connected (the
-// shared server's limits, common/plugin_server.h).
+// shared server's limits, common/http/plugin_server.h).
 #include <catch2/catch.hpp>
 #include <thread>
 

@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "common/plugin_server.h"
+#include "common/http/plugin_server.h"
 #include "fakes/temp_dir.h"
 #include "volume-plugin/system/mounter.h"
 

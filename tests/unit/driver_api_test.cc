@@ -7,7 +7,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "common/plugin_server.h"
+#include "common/http/plugin_server.h"
 #include "fakes/fake_system.h"
 #include "fakes/temp_dir.h"
 

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <thread>
 
-#include "common/plugin_server.h"
+#include "common/http/plugin_server.h"
 #include "net/test_server.h"
 #include "net/unix_client.h"
 

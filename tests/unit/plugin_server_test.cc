@@ -1,4 +1,4 @@
-#include "common/plugin_server.h"
+#include "common/http/plugin_server.h"
 
 #include <stdlib.h>
 #include <sys/socket.h>

@@ -1,6 +1,6 @@
 // ServeUntilSignal: the start-up both binaries share, with a real server on a
 // temporary socket and a real SIGTERM to this process.
-#include "common/serve.h"
+#include "common/http/serve.h"
 
 #include <signal.h>
 

@@ -8,8 +8,8 @@
 #include <cstdlib>
 
 #include "common/log.h"
-#include "common/plugin_server.h"
-#include "common/serve.h"
+#include "common/http/plugin_server.h"
+#include "common/http/serve.h"
 #include "common/settings.h"
 #include "volume-plugin/cli/serve_settings.h"
 #include "volume-plugin/domain/volume_manager.h"

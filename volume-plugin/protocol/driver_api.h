@@ -3,7 +3,7 @@
 // VolumeManager method and encoding the answer. No logic lives here.
 #pragma once
 
-#include "common/plugin_server.h"
+#include "common/http/plugin_server.h"
 #include "volume-plugin/domain/volume_manager.h"
 
 namespace helix::vol {
