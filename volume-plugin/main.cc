@@ -37,7 +37,8 @@ commands:
 settings (environment): DEFAULT_SIZE (20G), MAX_SIZE (1T), POOL_WARNING (10G),
 POOL_CRITICAL (1G; formerly POOL_RESERVE), MOUNT_TIMEOUT seconds (25),
 POOL auto|reflink|copy (auto), POOL_SIZE (100G),
-DEFAULT_FROM (none), DEFAULT_OWNER UID:GID (none), FREEZE_TIMEOUT seconds (10),
+DEFAULT_FROM (none), DEFAULT_OWNER UID:GID (none),
+DEFAULT_IDMAP CONTAINER:HOST:COUNT (none), FREEZE_TIMEOUT seconds (10),
 LOG_LEVEL (info).
 See docs/helixvol.md.
 )";

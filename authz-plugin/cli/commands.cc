@@ -17,9 +17,9 @@
 #include "authz-plugin/policy/policy_store.h"
 #include "authz-plugin/protocol/authorizer.h"
 #include "common/http/docker_client.h"
+#include "common/http/serve.h"
 #include "common/json_compact.h"
 #include "common/log.h"
-#include "common/http/serve.h"
 #include "common/sha256.h"
 
 namespace helix::authz {

@@ -60,7 +60,7 @@ assert_fails docker volume create -d "$plugin" -o size=abc x1
 assert_contains "$E2E_LAST_ERR" 'invalid option size="abc": size "abc" is not a size' \
   "a bad size is refused with the plugin's message"
 assert_fails docker volume create -d "$plugin" -o bogus=1 x2
-assert_contains "$E2E_LAST_ERR" 'invalid option "bogus" (valid: exclusive, from, owner, size, snapshot)' \
+assert_contains "$E2E_LAST_ERR" 'invalid option "bogus" (valid: exclusive, from, idmap, owner, size, snapshot)' \
   "an unknown option is refused with the plugin's message"
 volumes=$(docker volume ls -q)
 assert_eq "" "$(grep -x -e x1 -e x2 <<<"$volumes" || true)" "no volume appears for bad input"

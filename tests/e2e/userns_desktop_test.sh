@@ -99,6 +99,24 @@ for s in g1 g2; do
 done
 docker rm -f desktop-g1 desktop-g2 >/dev/null
 
+e2e_log "a data root through an idmapped mount (-o idmap)"
+docker volume create -d "$hv" -o size=2G -o "idmap=0:$USERNS_BASE:65536" i1 >/dev/null
+assert_eq "0:$USERNS_BASE:65536" "$(docker volume inspect -f '{{.Status.idmap}}' i1)" \
+  "helixvol reports the volume's idmap"
+docker run -d --name desktop-i1 "${shape[@]}" -v i1:/var/lib/docker helix-e2e/dind-userns >/dev/null
+userns_inner_ready desktop-i1 || e2e_fail "desktop-i1's engine did not start: $(docker logs desktop-i1 2>&1 | tail -n 5)"
+docker save $bb | docker exec -i desktop-i1 docker load >/dev/null
+assert_eq idmapped "$(docker exec desktop-i1 docker run --rm $bb echo idmapped)" \
+  "a userns desktop runs its engine on an idmapped data root"
+i1_data=$(docker volume inspect -f '{{.Mountpoint}}' i1)
+assert_eq "$USERNS_BASE" "$(stat -c %u "$i1_data/image")" \
+  "through the mount, the inner engine's files belong to the desktop's root"
+i1_image=$(find "$E2E_DIR/$hv-state" -path '*/i1/disk.img' | head -n 1)
+sync
+assert_contains "$(debugfs -R 'stat /data/image' "$i1_image" 2>/dev/null | grep 'User:')" "User:     0" \
+  "on disk they are stored as uid 0: the same root serves any remap range"
+docker rm -f desktop-i1 >/dev/null
+
 e2e_log "host uids"
 pid=$(docker inspect -f '{{.State.Pid}}' desktop-1)
 assert_eq "$USERNS_BASE" "$(stat -c %u "/proc/$pid")" "the desktop's root is host uid $USERNS_BASE"

@@ -143,6 +143,25 @@ class FakeMounter : public Mounter {
     }
     return SysError("unmount " + target, EINVAL);
   }
+  // The idmapped mount is recorded with source "idmap:<source>", so that
+  // unmounting it never autoclears the loop device the volume's mount holds.
+  Status IdmapBind(const std::string& path, const std::string& idmap) override {
+    log_.Record("idmap " + path + " " + idmap);
+    if (int err = log_.ShouldFail("idmap")) return SysError("idmap " + path, err);
+    std::lock_guard lock(mu_);
+    const std::string parent = path.substr(0, path.rfind('/'));
+    for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) {
+      if (it->target == parent) {
+        MountEntry e = *it;
+        e.source = "idmap:" + it->source;
+        e.target = path;
+        e.options += ",idmapped";
+        mounts_.push_back(e);
+        return Ok();
+      }
+    }
+    return SysError("open_tree " + path, ENOENT);
+  }
   Result<std::vector<MountEntry>> List() override {
     std::lock_guard lock(mu_);
     return mounts_;

@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "common/file_util.h"
-#include "common/log.h"
 #include "common/http/plugin_server.h"
+#include "common/log.h"
 
 namespace helix::testing {
 

@@ -113,7 +113,7 @@ TEST_CASE("bad requests get exact errors and create nothing", "[plugin]") {
   CHECK(p.CallError("Create", {{"Name", "v1"}, {"Opts", {{"size", "99999999T"}}}}) ==
         R"(invalid option size="99999999T": size "99999999T" is too large)");
   CHECK(p.CallError("Create", {{"Name", "v1"}, {"Opts", {{"bogus", "1"}}}}) ==
-        R"(invalid option "bogus" (valid: exclusive, from, owner, size, snapshot))");
+        R"(invalid option "bogus" (valid: exclusive, from, idmap, owner, size, snapshot))");
   CHECK(p.CallError("Create", {{"Opts", json::object()}}) == "missing field Name");
   CHECK(p.CallError("Mount", {{"Name", "nope"}, {"ID", kId1}}) ==
         R"(mount volume "nope": volume "nope" not found)");

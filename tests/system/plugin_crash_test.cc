@@ -197,6 +197,21 @@ TEST_CASE("a crash at any step of Mount keeps no reference nobody was answered",
   CrashAtEveryPoint("mount.", sc);
 }
 
+TEST_CASE("a crash at the idmapped mount's step keeps no reference and no mount behind",
+          "[plugin][crash]") {
+  Scenario sc;
+  sc.setup = [](PluginProcess& p) {
+    // Root stays root through this mapping, so the checks after the crash
+    // can write into data/ as they do for every volume.
+    REQUIRE(p.Call("Create",
+                   {{"Name", "v1"}, {"Opts", {{"size", "32M"}, {"idmap", "0:0:1,1:200001:1000"}}}})
+                .ok());
+  };
+  sc.action = [](PluginProcess& p) { return p.Call("Mount", {{"Name", "v1"}, {"ID", kOwner}}); };
+  sc.must_exist = {"v1"};
+  CrashAtEveryPoint("idmap.", sc);
+}
+
 TEST_CASE("a crash at any step of Unmount leaves the volume unmounted and free",
           "[plugin][crash]") {
   Scenario sc;

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "volume-plugin/system/idmap_mount.h"
+
 using helix::vol::CreateOptions;
 using helix::vol::ParseCreateOptions;
 using helix::vol::SizeLimits;
@@ -83,9 +85,9 @@ TEST_CASE("bad sizes are refused naming the option and the value", "[options]") 
 
 TEST_CASE("unknown options are refused with the list of valid ones", "[options]") {
   CHECK(OptionError({{"bogus", "1"}}) ==
-        R"(invalid option "bogus" (valid: exclusive, from, owner, size, snapshot))");
+        R"(invalid option "bogus" (valid: exclusive, from, idmap, owner, size, snapshot))");
   CHECK(OptionError({{"sise", "2G"}}) ==
-        R"(invalid option "sise" (valid: exclusive, from, owner, size, snapshot))");
+        R"(invalid option "sise" (valid: exclusive, from, idmap, owner, size, snapshot))");
 }
 
 TEST_CASE("exclusive takes only true or false", "[options]") {
@@ -116,4 +118,30 @@ TEST_CASE("a bad owner names the option and the value", "[options]") {
     CAPTURE(bad);
     CHECK(OptionError({{"owner", bad}}) == "invalid option owner=\"" + bad + "\"" + why);
   }
+}
+
+TEST_CASE("idmap is CONTAINER:HOST:COUNT ranges, never with owner", "[options]") {
+  auto one = ParseCreateOptions({{"idmap", "0:100000:65536"}}, kLimits);
+  REQUIRE(one.ok());
+  CHECK(one->idmap == "0:100000:65536");
+  auto ranges = helix::vol::ParseIdmap("0:0:1,1:200001:1000");
+  REQUIRE(ranges.ok());
+  REQUIRE(ranges->size() == 2);
+  CHECK((*ranges)[1].inside == 1);
+  CHECK((*ranges)[1].outside == 200001);
+  CHECK((*ranges)[1].count == 1000);
+  const std::string why = "must be CONTAINER:HOST:COUNT[,...] in decimal, as 0:100000:65536";
+  for (std::string bad : {"0:100000", "a:b:c", "0:100000:65536,", "-1:0:1", "0:1:2:3"}) {
+    CAPTURE(bad);
+    CHECK(OptionError({{"idmap", bad}}) == "invalid option idmap=\"" + bad + "\": " + why);
+  }
+  CHECK(OptionError({{"idmap", "0:1:0"}}) ==
+        "invalid option idmap=\"0:1:0\": a range of 0 ids maps nothing");
+  CHECK(OptionError({{"idmap", "0:100:10,5:200:10"}}) ==
+        "invalid option idmap=\"0:100:10,5:200:10\": ranges overlap");
+  CHECK(OptionError({{"idmap", "0:4294967290:10"}}) ==
+        "invalid option idmap=\"0:4294967290:10\": range 0:4294967290:10 runs past the last id");
+  CHECK(OptionError({{"idmap", "0:1:1"}, {"owner", "1:1"}}) ==
+        "invalid option owner=\"1:1\": not with idmap: the idmapped mount already shows data/ as "
+        "the mapped root's");
 }

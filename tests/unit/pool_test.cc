@@ -44,6 +44,9 @@ class NoMounts : public Mounter {
     return k_.Refuse("mount " + source + " on " + target);
   }
   Status Unmount(const std::string& target) override { return k_.Refuse("unmount " + target); }
+  Status IdmapBind(const std::string& path, const std::string&) override {
+    return k_.Refuse("idmap " + path);
+  }
   Result<std::vector<MountEntry>> List() override { return k_.Refuse("list"); }
 
  private:

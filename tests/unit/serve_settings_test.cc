@@ -74,5 +74,14 @@ TEST_CASE("DEFAULT_OWNER is UID:GID, checked at start", "[settings]") {
         R"(setting DEFAULT_OWNER="dockremap": must be UID:GID in decimal, as 100000:100000)");
 }
 
+TEST_CASE("DEFAULT_IDMAP is checked at start", "[settings]") {
+  auto s = Read({{"DEFAULT_IDMAP", "0:100000:65536"}});
+  REQUIRE(s.ok());
+  CHECK(s->manager.default_idmap == "0:100000:65536");
+  CHECK(
+      ErrorOf({{"DEFAULT_IDMAP", "100000"}}) ==
+      R"(setting DEFAULT_IDMAP="100000": must be CONTAINER:HOST:COUNT[,...] in decimal, as 0:100000:65536)");
+}
+
 }  // namespace
 }  // namespace helix::vol

@@ -93,7 +93,7 @@ TEST_CASE("bad input to create changes nothing", "[manager]") {
   s = f.manager->Create("v1", {{"bogus", "1"}});
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().message() ==
-        R"(invalid option "bogus" (valid: exclusive, from, owner, size, snapshot))");
+        R"(invalid option "bogus" (valid: exclusive, from, idmap, owner, size, snapshot))");
   CHECK(f.PoolEntries().empty());
   CHECK(f.log.calls.empty());
   CHECK_FALSE(f.manager->Get("v1").ok());

@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "common/log.h"
 #include "common/http/plugin_server.h"
 #include "common/http/serve.h"
+#include "common/log.h"
 #include "common/settings.h"
 #include "volume-plugin/cli/serve_settings.h"
 #include "volume-plugin/domain/volume_manager.h"

@@ -3,6 +3,7 @@
 
 #include "common/size.h"
 #include "volume-plugin/domain/create_options.h"
+#include "volume-plugin/system/idmap_mount.h"
 
 namespace helix::vol {
 namespace {
@@ -47,6 +48,7 @@ Result<ServeSettings> ReadServeSettings(const Environment& env, const std::strin
   HELIX_SETTING(freeze_timeout, env.Unsigned("FREEZE_TIMEOUT", 10));
   HELIX_SETTING(m.default_from, env.String("DEFAULT_FROM", ""));
   HELIX_SETTING(m.default_owner, env.String("DEFAULT_OWNER", ""));
+  HELIX_SETTING(m.default_idmap, env.String("DEFAULT_IDMAP", ""));
   HELIX_SETTING(s.pool.mode, env.Choice("POOL", {"auto", "reflink", "copy"}, "auto"));
   HELIX_SETTING(s.pool.self_managed_size, env.Size("POOL_SIZE", "100G"));
 #undef HELIX_SETTING
@@ -63,6 +65,12 @@ Result<ServeSettings> ReadServeSettings(const Environment& env, const std::strin
     if (auto o = ParseOwner(m.default_owner); !o.ok()) {
       return InvalidArgument("setting DEFAULT_OWNER=\"" + m.default_owner +
                              "\": " + o.error().message());
+    }
+  }
+  if (!m.default_idmap.empty()) {
+    if (auto i = ParseIdmap(m.default_idmap); !i.ok()) {
+      return InvalidArgument("setting DEFAULT_IDMAP=\"" + m.default_idmap +
+                             "\": " + i.error().message());
     }
   }
   if (m.default_size > m.max_size) {

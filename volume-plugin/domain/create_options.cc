@@ -5,6 +5,7 @@
 
 #include "common/quote.h"
 #include "common/size.h"
+#include "volume-plugin/system/idmap_mount.h"
 
 namespace helix::vol {
 namespace {
@@ -14,7 +15,8 @@ bool IsAlnum(char c) {
 }
 
 const std::set<std::string>& ValidOptions() {
-  static const std::set<std::string> kValid = {"exclusive", "from", "owner", "size", "snapshot"};
+  static const std::set<std::string> kValid = {"exclusive", "from", "idmap",
+                                               "owner",     "size", "snapshot"};
   return kValid;
 }
 
@@ -156,6 +158,19 @@ Result<CreateOptions> ParseCreateOptions(const std::map<std::string, std::string
       }
     }
     out.owner = it->second;
+  }
+  if (auto it = opts.find("idmap"); it != opts.end()) {
+    if (!it->second.empty()) {
+      if (auto m = ParseIdmap(it->second); !m.ok()) {
+        return BadOption("idmap", it->second, m.error().message());
+      }
+    }
+    out.idmap = it->second;
+  }
+  if (!out.owner.value_or("").empty() && !out.idmap.value_or("").empty()) {
+    return BadOption("owner", *out.owner,
+                     "not with idmap: the idmapped mount already shows data/ as the mapped "
+                     "root's");
   }
   if (out.snapshot && out.from.value_or("").empty()) {
     return BadOption("snapshot", opts.at("snapshot"), "needs from=<volume> to snapshot");

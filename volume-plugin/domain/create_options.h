@@ -39,6 +39,10 @@ struct CreateOptions {
   // was not given (DEFAULT_OWNER, else a clone source's owner, may then
   // apply), "" when given empty (root, as without the option).
   std::optional<std::string> owner;
+  // `idmap`, "CONTAINER:HOST:COUNT[,...]": data/ is exposed through an
+  // idmapped mount; nullopt when not given (DEFAULT_IDMAP, else a clone
+  // source's, may then apply), "" when given empty (none).
+  std::optional<std::string> idmap;
   // The options exactly as given, kept in meta.json and shown by inspect.
   std::map<std::string, std::string> given;
 

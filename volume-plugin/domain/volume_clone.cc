@@ -138,8 +138,10 @@ Result<CloneMethod> VolumeManager::CloneImage(const std::string& source, const s
   }
   meta.size_bytes = size;
   meta.clone_source = source;
-  if (!options.owner.has_value()) {
+  // Neither given: the source's owner and idmap; one given: that one only.
+  if (!options.owner.has_value() && !options.idmap.has_value()) {
     meta.owner = src_meta.owner;
+    meta.idmap = src_meta.idmap;
   }
   meta.clone_method = std::string(CloneMethodName(method));
   return method;

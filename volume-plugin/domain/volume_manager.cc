@@ -88,7 +88,11 @@ Status VolumeManager::Create(const std::string& name,
       name != config_.default_from) {
     chosen.from = config_.default_from;
   }
-  if (!chosen.owner.has_value() && !config_.default_owner.empty()) {
+  if (!chosen.idmap.has_value() && !chosen.owner.has_value() && !config_.default_idmap.empty()) {
+    chosen.idmap = config_.default_idmap;
+  }
+  if (!chosen.owner.has_value() && chosen.idmap.value_or("").empty() &&
+      !config_.default_owner.empty()) {
     chosen.owner = config_.default_owner;
   }
   auto made = CreateLocked(name, chosen);
@@ -120,6 +124,7 @@ Result<VolumePtr> VolumeManager::CreateLocked(const std::string& name,
   v->meta.options = options.given;
   v->meta.snapshot = options.snapshot;
   v->meta.owner = options.owner.value_or("");
+  v->meta.idmap = options.idmap.value_or("");
   if (options.from.has_value() && !options.from->empty()) {
     HELIX_TRY(CloneImage(*options.from, image, options, v->meta));
   } else {

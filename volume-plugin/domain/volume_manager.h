@@ -52,6 +52,9 @@ struct ManagerConfig {
   // DEFAULT_OWNER: "UID:GID" for data/ of volumes created without `owner`
   // (clones then keep their source's only when this is empty). Empty: none.
   std::string default_owner;
+  // DEFAULT_IDMAP: `idmap` of volumes created without `idmap` or `owner`
+  // (it wins over DEFAULT_OWNER).
+  std::string default_idmap;
   // FREEZE_TIMEOUT: the longest a mounted source stays frozen for a clone;
   // past it the source is thawed and the clone abandoned, so a desktop never
   // hangs on a stuck clone.

@@ -28,6 +28,9 @@ std::string MetaToJson(const VolumeMeta& meta) {
   if (!meta.owner.empty()) {
     j["owner"] = meta.owner;
   }
+  if (!meta.idmap.empty()) {
+    j["idmap"] = meta.idmap;
+  }
   if (meta.snapshot) {
     j["snapshot"] = true;
   }
@@ -57,6 +60,7 @@ Result<VolumeMeta> MetaFromJson(const std::string& text, const std::string& orig
     m.clone_method = j.value("clone_method", "");
     m.snapshot = j.value("snapshot", false);
     m.owner = j.value("owner", std::string());
+    m.idmap = j.value("idmap", std::string());
     return m;
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(origin + ": " + e.what());

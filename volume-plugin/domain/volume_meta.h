@@ -25,6 +25,7 @@ struct VolumeMeta {
   std::string clone_source;                    // the volume this one was cloned from, if any
   std::string clone_method;                    // "reflink" or "copy" for clones
   bool snapshot = false;                       // immutable: mounted read-only
+  std::string idmap;  // `-o idmap`: data/ is exposed through an idmapped mount
   std::string owner;  // "UID:GID" of data/, set at every mount; empty: as made (root)
   // Mount references by dockerd's mount ID. Saved so that a restarted plugin
   // still knows which containers hold the volume.

@@ -109,6 +109,17 @@ Status VolumeManager::MountFilesystem(Volume& v, const std::string& name) {
     return s.error();
   }
   FaultPoint("mount.data-made");
+  // `-o idmap`: dockerd gets data/ through an idmapped mount stacked on it
+  // (kept when the volume's mount was found again after a restart).
+  const std::string data = PoolLayout::DataIn(target);
+  const std::string idmap = StateOf(v).meta.idmap;
+  if (!idmap.empty() && kernel.MountsOn(data, rdev).ours == nullptr) {
+    if (auto s = mounter_.IdmapBind(data, idmap); !s.ok()) {
+      (void)mounter_.Unmount(target);
+      return s.error();
+    }
+    FaultPoint("idmap.bound");
+  }
   std::lock_guard state(v.state_mu);
   v.mounted = true;
   v.loop_device = device;
@@ -123,6 +134,15 @@ Status VolumeManager::UnmountFilesystem(Volume& v, const std::string& name) {
   if (on.ours != nullptr && !on.ours_on_top) {
     return Busy(target + " has " + Describe(*on.foreign) +
                 " mounted on top of the volume, which helixvol did not mount; unmount it first");
+  }
+  // An idmapped data/ (`-o idmap`) goes first: the volume's own mount is
+  // busy while it is stacked there.
+  const std::string data = PoolLayout::DataIn(target);
+  if (kernel.MountsOn(data, StateOf(v).loop_rdev).ours != nullptr) {
+    Status s = mounter_.Unmount(data);
+    if (!s.ok() && s.error().sys_errno() != EINVAL) {
+      return s.error();
+    }
   }
   // No mount of ours there: `docker plugin disable -f` unmounted the
   // propagated mount behind our back, which is the state we wanted.

@@ -38,6 +38,9 @@ Result<VolumeView> VolumeManager::Get(const std::string& name) {
   if (!meta.owner.empty()) {
     s["owner"] = meta.owner;
   }
+  if (!meta.idmap.empty()) {
+    s["idmap"] = meta.idmap;
+  }
   if (!meta.clone_source.empty()) {
     s["clone_source"] = meta.clone_source;
     s["clone_method"] = meta.clone_method;

@@ -17,11 +17,11 @@ std::string g_armed;  // NOLINT: a plain global is the whole point
 
 const std::vector<std::string_view>& FaultPointNames() {
   static const std::vector<std::string_view> names = {
-      "create.dir-made", "create.image-made", "create.formatted",  "create.meta-written",
-      "create.renamed",  "clone.frozen",      "clone.copied",      "clone.thawed",
-      "clone.uuid-set",  "clone.grown",       "mount.attached",    "mount.mounted",
-      "mount.data-made", "mount.ref-saved",   "unmount.unmounted", "unmount.ref-saved",
-      "remove.renamed",  "remove.deleted",
+      "create.dir-made",   "create.image-made", "create.formatted", "create.meta-written",
+      "create.renamed",    "clone.frozen",      "clone.copied",     "clone.thawed",
+      "clone.uuid-set",    "clone.grown",       "mount.attached",   "mount.mounted",
+      "mount.data-made",   "idmap.bound",       "mount.ref-saved",  "unmount.unmounted",
+      "unmount.ref-saved", "remove.renamed",    "remove.deleted",
   };
   return names;
 }

@@ -1,6 +1,8 @@
 // KernelMounter: mounts through libmount, the table from mountinfo (mounter.h).
 #include "volume-plugin/system/mounter.h"
 
+#include "volume-plugin/system/idmap_mount.h"
+
 #include <fcntl.h>
 #include <libmount/libmount.h>
 #include <sys/sysmacros.h>
@@ -9,7 +11,9 @@
 #include <charconv>
 #include <memory>
 
+#include "common/quote.h"
 #include "common/unique_fd.h"
+#include "volume-plugin/system/idmap_mount.h"
 
 namespace helix::vol {
 namespace {
@@ -212,6 +216,12 @@ Result<std::vector<MountEntry>> KernelMounter::List() {
     text.append(buf, static_cast<size_t>(n));
   }
   return ParseMountInfo(text);
+}
+
+Status KernelMounter::IdmapBind(const std::string& path, const std::string& idmap) {
+  auto ranges = ParseIdmap(idmap);
+  if (!ranges.ok()) return ranges.error().Wrap("idmap " + Quote(idmap));
+  return helix::vol::IdmapBind(path, *ranges);
 }
 
 }  // namespace helix::vol

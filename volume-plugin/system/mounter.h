@@ -31,6 +31,7 @@ class KernelMounter : public Mounter {
   Status Mount(const std::string& source, const std::string& target, const std::string& fstype,
                const std::string& options) override;
   Status Unmount(const std::string& target) override;
+  Status IdmapBind(const std::string& path, const std::string& idmap) override;
   Result<std::vector<MountEntry>> List() override;
 };
 

@@ -81,6 +81,9 @@ class Mounter {
   virtual Status Mount(const std::string& source, const std::string& target,
                        const std::string& fstype, const std::string& options) = 0;
   virtual Status Unmount(const std::string& target) = 0;
+  // Stacks an idmapped clone of the mount at `path` on `path` (`-o idmap`,
+  // idmap_mount.h); `idmap` is the option's value, already checked.
+  virtual Status IdmapBind(const std::string& path, const std::string& idmap) = 0;
   // What /proc/self/mountinfo says now.
   virtual Result<std::vector<MountEntry>> List() = 0;
 };
