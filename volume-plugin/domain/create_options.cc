@@ -69,25 +69,31 @@ static Result<bool> ParseBool(const std::map<std::string, std::string>& opts,
   return BadOption(key, it->second, "must be true or false");
 }
 
+// An option that may be given empty, to opt out of its DEFAULT_* setting:
+// nullopt when not given; checked by `check` unless empty.
+template <typename Check>
+static Result<std::optional<std::string>> OptOutOption(
+    const std::map<std::string, std::string>& opts, const std::string& key, Check check) {
+  auto it = opts.find(key);
+  if (it == opts.end()) {
+    return std::optional<std::string>();
+  }
+  if (!it->second.empty()) {
+    if (auto r = check(it->second); !r.ok()) {
+      return BadOption(key, it->second, r.error().message());
+    }
+  }
+  return std::optional<std::string>(it->second);
+}
+
 Result<Owner> ParseOwner(std::string_view text) {
   const std::string why = "must be UID:GID in decimal, as 100000:100000";
   size_t colon = text.find(':');
   if (colon == std::string_view::npos) {
     return InvalidArgument(why);
   }
-  auto number = [](std::string_view digits) -> std::optional<uint32_t> {
-    if (digits.empty() || digits.size() > 10) return std::nullopt;
-    uint64_t n = 0;
-    for (char c : digits) {
-      if (c < '0' || c > '9') return std::nullopt;
-      n = n * 10 + static_cast<uint64_t>(c - '0');
-    }
-    // (uid_t)-1 means "unchanged" to chown: not an owner.
-    if (n >= 0xffffffffull) return std::nullopt;
-    return static_cast<uint32_t>(n);
-  };
-  auto uid = number(text.substr(0, colon));
-  auto gid = number(text.substr(colon + 1));
+  auto uid = ParseId(text.substr(0, colon));
+  auto gid = ParseId(text.substr(colon + 1));
   if (!uid || !gid) {
     return InvalidArgument(why);
   }
@@ -143,30 +149,9 @@ Result<CreateOptions> ParseCreateOptions(const std::map<std::string, std::string
     return snapshot.error();
   }
   out.snapshot = *snapshot;
-  if (auto it = opts.find("from"); it != opts.end()) {
-    if (!it->second.empty()) {
-      if (auto s = ValidateName(it->second); !s.ok()) {
-        return BadOption("from", it->second, s.error().message());
-      }
-    }
-    out.from = it->second;
-  }
-  if (auto it = opts.find("owner"); it != opts.end()) {
-    if (!it->second.empty()) {
-      if (auto o = ParseOwner(it->second); !o.ok()) {
-        return BadOption("owner", it->second, o.error().message());
-      }
-    }
-    out.owner = it->second;
-  }
-  if (auto it = opts.find("idmap"); it != opts.end()) {
-    if (!it->second.empty()) {
-      if (auto m = ParseIdmap(it->second); !m.ok()) {
-        return BadOption("idmap", it->second, m.error().message());
-      }
-    }
-    out.idmap = it->second;
-  }
+  HELIX_ASSIGN_OR_RETURN(out.from, OptOutOption(opts, "from", ValidateName));
+  HELIX_ASSIGN_OR_RETURN(out.owner, OptOutOption(opts, "owner", ParseOwner));
+  HELIX_ASSIGN_OR_RETURN(out.idmap, OptOutOption(opts, "idmap", ParseIdmap));
   if (!out.owner.value_or("").empty() && !out.idmap.value_or("").empty()) {
     return BadOption("owner", *out.owner,
                      "not with idmap: the idmapped mount already shows data/ as the mapped "

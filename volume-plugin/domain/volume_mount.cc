@@ -65,8 +65,10 @@ Status VolumeManager::MountFilesystem(Volume& v, const std::string& name) {
   const std::string image = layout.ImagePath(name);
   const std::string target = layout.MountTarget(name);
   HELIX_ASSIGN_OR_RETURN(FileId id, files_.IdOf(image));
+  const std::string data = PoolLayout::DataIn(target);
   HELIX_ASSIGN_OR_RETURN(KernelView kernel, KernelView::Read(mounter_, loops_));
-  const bool snapshot = StateOf(v).meta.snapshot;
+  const VolumeMeta meta = StateOf(v).meta;
+  const bool snapshot = meta.snapshot;
   const LoopBinding* bound = kernel.LoopOf(id);
   KernelView::Target on = kernel.MountsOn(target, bound != nullptr ? bound->rdev : 0);
   if (on.foreign != nullptr) {
@@ -98,26 +100,20 @@ Status VolumeManager::MountFilesystem(Volume& v, const std::string& name) {
         mounter_.Mount(device, target, "ext4", snapshot ? kSnapshotMountOptions : kMountOptions));
     FaultPoint("mount.mounted");
   }
+  // A step on data/ that fails leaves the volume unmounted.
+  auto unmount_on_error = [&](Status s) -> Status {
+    if (!s.ok()) (void)mounter_.Unmount(target);
+    return s;
+  };
   // dockerd gets data/, so lost+found never makes a new volume look non-empty
   // (dockerd copies an image's files into a volume only when it is empty).
-  if (auto s = files_.MakeDirs(PoolLayout::DataIn(target), 0755); !s.ok()) {
-    (void)mounter_.Unmount(target);
-    return s.error();
-  }
-  if (auto s = ApplyOwner(JoinPath(target, "data"), StateOf(v).meta); !s.ok()) {
-    (void)mounter_.Unmount(target);
-    return s.error();
-  }
+  HELIX_TRY(unmount_on_error(files_.MakeDirs(data, 0755)));
+  HELIX_TRY(unmount_on_error(ApplyOwner(data, meta)));
   FaultPoint("mount.data-made");
   // `-o idmap`: dockerd gets data/ through an idmapped mount stacked on it
   // (kept when the volume's mount was found again after a restart).
-  const std::string data = PoolLayout::DataIn(target);
-  const std::string idmap = StateOf(v).meta.idmap;
-  if (!idmap.empty() && kernel.MountsOn(data, rdev).ours == nullptr) {
-    if (auto s = mounter_.IdmapBind(data, idmap); !s.ok()) {
-      (void)mounter_.Unmount(target);
-      return s.error();
-    }
+  if (!meta.idmap.empty() && kernel.MountsOn(data, rdev).ours == nullptr) {
+    HELIX_TRY(unmount_on_error(mounter_.IdmapBind(data, meta.idmap)));
     FaultPoint("idmap.bound");
   }
   std::lock_guard state(v.state_mu);
@@ -129,29 +125,25 @@ Status VolumeManager::MountFilesystem(Volume& v, const std::string& name) {
 
 Status VolumeManager::UnmountFilesystem(Volume& v, const std::string& name) {
   const std::string target = Layout().MountTarget(name);
+  const std::string data = PoolLayout::DataIn(target);
+  const dev_t rdev = StateOf(v).loop_rdev;
   HELIX_ASSIGN_OR_RETURN(KernelView kernel, KernelView::ReadMounts(mounter_));
-  KernelView::Target on = kernel.MountsOn(target, StateOf(v).loop_rdev);
+  KernelView::Target on = kernel.MountsOn(target, rdev);
   if (on.ours != nullptr && !on.ours_on_top) {
     return Busy(target + " has " + Describe(*on.foreign) +
                 " mounted on top of the volume, which helixvol did not mount; unmount it first");
   }
+  // "Not mounted" (EINVAL) is the state wanted: `docker plugin disable -f`
+  // unmounts the propagated mount behind our back.
+  auto unmount = [&](const std::string& path) -> Status {
+    Status s = mounter_.Unmount(path);
+    return !s.ok() && s.error().sys_errno() == EINVAL ? Ok() : s;
+  };
   // An idmapped data/ (`-o idmap`) goes first: the volume's own mount is
   // busy while it is stacked there.
-  const std::string data = PoolLayout::DataIn(target);
-  if (kernel.MountsOn(data, StateOf(v).loop_rdev).ours != nullptr) {
-    Status s = mounter_.Unmount(data);
-    if (!s.ok() && s.error().sys_errno() != EINVAL) {
-      return s.error();
-    }
-  }
-  // No mount of ours there: `docker plugin disable -f` unmounted the
-  // propagated mount behind our back, which is the state we wanted.
-  if (on.ours != nullptr) {
-    Status s = mounter_.Unmount(target);
-    if (!s.ok() && s.error().sys_errno() != EINVAL) {
-      return s.error();
-    }
-  }
+  if (kernel.MountsOn(data, rdev).ours != nullptr) HELIX_TRY(unmount(data));
+  // No mount of ours there: already gone, as above.
+  if (on.ours != nullptr) HELIX_TRY(unmount(target));
   (void)files_.RemoveDir(target);  // left alone if someone's mount is still there
   std::lock_guard state(v.state_mu);
   v.mounted = false;

@@ -19,17 +19,6 @@ namespace helix::vol {
 
 namespace {
 
-std::optional<uint32_t> Number(std::string_view digits) {
-  if (digits.empty() || digits.size() > 10) return std::nullopt;
-  uint64_t n = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return std::nullopt;
-    n = n * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (n > 0xfffffffeull) return std::nullopt;
-  return static_cast<uint32_t>(n);
-}
-
 bool Overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn) { return a < b + bn && b < a + an; }
 
 std::string MapText(const std::vector<IdRange>& ranges) {
@@ -59,6 +48,17 @@ Error Unsupported(const std::string& step, int err) {
 
 }  // namespace
 
+std::optional<uint32_t> ParseId(std::string_view digits) {
+  if (digits.empty() || digits.size() > 10) return std::nullopt;
+  uint64_t n = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (n >= 0xffffffffull) return std::nullopt;
+  return static_cast<uint32_t>(n);
+}
+
 Result<std::vector<IdRange>> ParseIdmap(std::string_view text) {
   const std::string why = "must be CONTAINER:HOST:COUNT[,...] in decimal, as 0:100000:65536";
   std::vector<IdRange> ranges;
@@ -70,9 +70,9 @@ Result<std::vector<IdRange>> ParseIdmap(std::string_view text) {
     size_t a = part.find(':');
     size_t b = a == std::string_view::npos ? a : part.find(':', a + 1);
     if (b == std::string_view::npos) return InvalidArgument(why);
-    auto inside = Number(part.substr(0, a));
-    auto outside = Number(part.substr(a + 1, b - a - 1));
-    auto count = Number(part.substr(b + 1));
+    auto inside = ParseId(part.substr(0, a));
+    auto outside = ParseId(part.substr(a + 1, b - a - 1));
+    auto count = ParseId(part.substr(b + 1));
     if (!inside || !outside || !count) return InvalidArgument(why);
     if (*count == 0) return InvalidArgument("a range of 0 ids maps nothing");
     if (uint64_t{*inside} + *count > 0xffffffffull || uint64_t{*outside} + *count > 0xffffffffull) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,10 @@ struct IdRange {
   uint32_t outside = 0;
   uint32_t count = 0;
 };
+
+// A uid or gid in decimal, below 4294967295 ((uid_t)-1, which chown reads
+// as "unchanged" and an id map cannot hold); nullopt when it is not one.
+std::optional<uint32_t> ParseId(std::string_view digits);
 
 // "CONTAINER:HOST:COUNT[,CONTAINER:HOST:COUNT...]" (as "0:100000:65536"),
 // for uids and gids alike. Ranges must not overlap on either side and stay

@@ -5,10 +5,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "common/file_util.h"
 #include "common/flags.h"
 #include "common/json_compact.h"
 #include "common/quote.h"
@@ -131,12 +130,12 @@ Result<PreloadOptions> ParsePreloadArgs(const std::vector<std::string>& args,
       }
       shape = value;
     } else if (flag == "--seccomp") {
-      std::ifstream in(value);
-      if (!in) {
-        return BadFlag(flag, value, std::string("cannot be read: ") + std::strerror(errno));
+      auto text = ReadFile(value);
+      if (!text.ok()) {
+        return BadFlag(flag, value,
+                       std::string("cannot be read: ") + std::strerror(text.error().sys_errno()));
       }
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      auto compact = CompactJson(text);
+      auto compact = CompactJson(*text);
       if (!compact || !nlohmann::json::accept(*compact)) {
         return BadFlag(flag, value, "not a JSON seccomp profile");
       }
