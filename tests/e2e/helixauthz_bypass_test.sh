@@ -64,12 +64,7 @@ helixauthz_start_host_service "$name" "$E2E_DIR/policy.json"
 helixauthz_activate "$name"
 
 # denied WHAT CMD...: CMD fails with the plugin's message on the CLI.
-denied() {
-  local what=$1
-  shift
-  assert_fails "$@"
-  assert_contains "$E2E_LAST_ERR" "authorization denied by plugin $name: helixauthz:" "$what"
-}
+denied() { helixauthz_denied "$name" "$@"; }
 # victim_ran MARKER: whether the victim's shell printed MARKER (its stdin reached it).
 victim_ran() { docker logs victim 2>&1 | grep -q "$1"; }
 # raw NAME: sends $E2E_DIR/NAME.req to the engine socket as it is, then "echo NAME" as input;

@@ -35,12 +35,7 @@ e2e_retry 60 bash -c 'docker logs desktop-1 2>&1 | grep -q "API listen on"' ||
 e2e_pass "a desktop-shaped container is admitted and its engine runs"
 
 # denied WHAT CMD...: CMD fails, and the plugin's message reaches the CLI.
-denied() {
-  local what=$1
-  shift
-  assert_fails "$@"
-  assert_contains "$E2E_LAST_ERR" "authorization denied by plugin $name: helixauthz:" "$what"
-}
+denied() { helixauthz_denied "$name" "$@"; }
 denied "a privileged container from another image is refused" \
   docker run --rm "${priv[@]}" "${desktop[@]}" -v s2:/var/lib/docker --volume-driver helixvol $bb true
 denied "a bind of the docker socket is refused" \

@@ -46,7 +46,7 @@ inner=(--cap-add SYS_ADMIN --cap-add NET_ADMIN --security-opt seccomp=unconfined
   --sysctl net.ipv4.ip_forward=1)
 docker exec desktop-1 docker run -d --name l2 "${inner[@]}" -v l2:/var/lib/docker \
   helix-e2e/dind-userns >/dev/null
-e2e_retry 90 docker exec desktop-1 docker exec l2 docker version ||
+userns_inner_ready l2 docker exec desktop-1 ||
   e2e_fail "level 2's engine did not start: $(docker exec desktop-1 docker logs l2 2>&1 | tail -n 5)"
 docker save $bb | docker exec -i desktop-1 docker exec -i l2 docker load >/dev/null
 assert_eq level-2 "$(docker exec desktop-1 docker exec l2 docker run --rm $bb echo level-2)" \
@@ -54,7 +54,7 @@ assert_eq level-2 "$(docker exec desktop-1 docker exec l2 docker run --rm $bb ec
 docker save helix-e2e/dind-userns | docker exec -i desktop-1 docker exec -i l2 docker load >/dev/null
 docker exec desktop-1 docker exec l2 docker run -d --name l3 "${inner[@]}" \
   -v l3:/var/lib/docker helix-e2e/dind-userns >/dev/null
-e2e_retry 90 docker exec desktop-1 docker exec l2 docker exec l3 docker version ||
+userns_inner_ready l3 docker exec desktop-1 docker exec l2 ||
   e2e_fail "level 3's engine did not start"
 docker save $bb | docker exec -i desktop-1 docker exec -i l2 docker exec -i l3 docker load >/dev/null
 docker exec desktop-1 docker exec l2 docker exec l3 docker run -d --name deepest $bb sleep 600 \
@@ -186,8 +186,7 @@ helixauthz_activate "$az"
 denied() {
   local what=$1 field=$2
   shift 2
-  assert_fails "$@"
-  assert_contains "$E2E_LAST_ERR" "authorization denied by plugin $az: helixauthz:" "$what"
+  helixauthz_denied "$az" "$what" "$@"
   assert_contains "$E2E_LAST_ERR" "$field" "and names $field"
 }
 docker volume create -d "$hv" --label helix.session=u2 -o size=2G -o "owner=$USERNS_BASE:$USERNS_BASE" u2 >/dev/null

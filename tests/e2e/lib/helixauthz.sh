@@ -17,6 +17,8 @@
 #   helixauthz_activate NAME        name it in the current engine's daemon.json
 #                                   ("authorization-plugins") and SIGHUP dockerd, as operators
 #                                   do; deactivated again (before teardown) at exit
+#   helixauthz_denied NAME WHAT CMD...
+#                                   asserts that CMD fails with plugin NAME's refusal on the CLI
 #
 # HELIXAUTHZ_BUNDLE (build/plugins/helixauthz) and HELIXAUTHZ_BINARY (build/helixauthz)
 # come from ctest, or default to the build tree.
@@ -129,4 +131,13 @@ PY
     # Wait until it is out of force, so teardown's requests are not refused.
     e2e_retry 20 _helixauthz_inactive
   fi
+}
+
+# helixauthz_denied NAME WHAT CMD...: CMD fails, and its error is helixauthz NAME's refusal
+# as the CLI shows it (E2E_LAST_ERR keeps it for further checks).
+helixauthz_denied() {
+  local name=$1 what=$2
+  shift 2
+  assert_fails "$@"
+  assert_contains "$E2E_LAST_ERR" "authorization denied by plugin $name: helixauthz:" "$what"
 }

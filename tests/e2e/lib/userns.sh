@@ -54,7 +54,8 @@ userns_flags() {
     --sysctl net.ipv4.ip_forward=1
 }
 
-# userns_inner_ready CONTAINER [DOCKER-PREFIX...]: waits until CONTAINER's engine answers.
+# userns_inner_ready CONTAINER [PREFIX...]: waits until CONTAINER's engine answers; PREFIX
+# reaches a container inside another ("docker exec desktop-1" for a level below it).
 userns_inner_ready() {
   local c=$1
   shift
